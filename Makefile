@@ -1,0 +1,54 @@
+# Every target a user needs, from a fresh clone with nothing installed but python3 (3.11+).
+# uv comes from PyPI into .tools/; it builds .venv/ from uv.lock with the newest supported CPython
+# it finds (3.13 first, the Lambda runtime). No Python is ever downloaded.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+PYTHON ?= $(shell scripts/find-python.sh)
+UV := .tools/bin/uv
+VENV := .venv
+RUN := $(UV) run --frozen --no-sync
+
+.PHONY: help venv demo test lint typecheck unit integration e2e layer-requirements sandbox bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check 'uv>=0.9,<1'
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python "$(PYTHON)"
+	@touch $@
+
+venv: $(VENV)/.synced  ## create .venv from uv.lock
+
+demo: venv  ## run the action once against the local Intercom sandbox and a local Secrets Manager
+	$(RUN) python -m scripts.demo
+
+test: venv lint typecheck  ## lint, type checks and the whole test suite
+	$(RUN) pytest
+
+lint: venv  ## ruff
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: venv  ## mypy --strict
+	$(RUN) mypy handler sandbox tests scripts benchmarks
+
+unit: venv  ## unit tests only
+	$(RUN) pytest tests/unit
+
+integration: venv  ## integration tests only (sandbox + moto over HTTP)
+	$(RUN) pytest tests/integration tests/contract
+
+layer-requirements: $(UV)  ## regenerate layers/requirements.txt from uv.lock
+	$(UV) export --frozen --no-dev --no-emit-project --no-hashes --format requirements-txt -o layers/requirements.txt
+
+sandbox: venv  ## run the local Intercom sandbox in the foreground (token: see README)
+	$(RUN) python -m intercom_sandbox --port 8765
+
+clean:  ## remove generated environments and caches
+	rm -rf .venv .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis .demo
