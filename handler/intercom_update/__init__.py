@@ -1,0 +1,5 @@
+"""Update a user in Intercom (REST API 2.x) from AWS Lambda.
+
+Layout: ``handlers`` (one thin entry module per trigger), ``logic`` (the update use case),
+``dal`` (Intercom client and connected-account lookup), ``models`` (input, output, errors).
+"""

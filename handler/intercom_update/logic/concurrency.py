@@ -1,0 +1,23 @@
+"""A small per-container thread pool: independent Intercom calls overlap their round trips."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_LOCK = threading.Lock()
+_EXECUTOR: ThreadPoolExecutor | None = None
+# Enough for 3 companies plus a few attribute creations; Intercom's limits are per minute anyway.
+MAX_WORKERS = 8
+
+
+def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
+    global _EXECUTOR  # noqa: PLW0603 - one pool per container, created on first use
+    with _LOCK:
+        if _EXECUTOR is None:
+            _EXECUTOR = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="intercom")
+        executor = _EXECUTOR
+    return executor.submit(fn, *args)

@@ -1,0 +1,265 @@
+"""The use case: validate, read the connected account, find the user, check, then write.
+
+Order of work (contract.md "Behaviour"): everything that can be checked is checked before the
+first write (input, account, the user, custom attributes and their types); then missing
+attributes are created and companies upserted and attached, concurrently; last, one PUT of only
+the provided fields, so that the returned JSON shows the final state. Triggers call
+``process_update``; it knows nothing about API Gateway, EventBridge or SQS.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from intercom_update.dal.connected_account import ConnectedAccount, ConnectedAccounts
+from intercom_update.dal.intercom_client import (
+    Deadline,
+    IntercomApiError,
+    IntercomClient,
+    RetryPolicy,
+)
+from intercom_update.logic import companies, concurrency
+from intercom_update.logic.custom_attributes import (
+    AttributeCatalog,
+    AttributePlan,
+    create_attribute,
+    plan_attributes,
+)
+from intercom_update.logic.find_contact import FoundContact, find_contact
+from intercom_update.logic.intercom_errors import translate
+from intercom_update.models.errors import (
+    AttributeNotFoundError,
+    ServiceUnavailableError,
+    UpdateUserError,
+)
+from intercom_update.models.input import UpdateUserInput, parse_update_request
+from intercom_update.models.output import UpdateUserOutput
+from intercom_update.observability import METRICS_NAMESPACE, SERVICE_NAME, logger, metrics
+from intercom_update.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What the use case needs from the outside world; tests build their own."""
+
+    settings: Settings
+    accounts: ConnectedAccounts
+    catalog: AttributeCatalog
+    retry_policy: RetryPolicy
+    clock: Callable[[], float] = time.time
+
+
+@cache
+def default_dependencies() -> Dependencies:
+    settings = get_settings()
+    return Dependencies(
+        settings=settings,
+        accounts=ConnectedAccounts(settings),
+        catalog=AttributeCatalog(settings.attribute_cache_seconds),
+        retry_policy=RetryPolicy(),
+    )
+
+
+def contact_changes(
+    request: UpdateUserInput, attributes: dict[str, Any], now: float
+) -> dict[str, Any]:
+    """The PUT body: only the provided fields, mapped to Intercom 2.x names."""
+    changes: dict[str, Any] = {}
+    for source, target in (
+        ("email", "email"),
+        ("name", "name"),
+        ("phone", "phone"),
+        ("avatar_image", "avatar"),
+        ("user_id", "external_id"),
+        ("unsubscribed_from_emails", "unsubscribed_from_emails"),
+    ):
+        value = getattr(request, source)
+        if value is not None:
+            changes[target] = value
+    if request.update_last_request_at:
+        changes["last_seen_at"] = int(now)
+    if attributes:
+        changes["custom_attributes"] = attributes
+    return changes
+
+
+def update_user(
+    request: UpdateUserInput,
+    account: ConnectedAccount,
+    client: IntercomClient,
+    deps: Dependencies,
+) -> UpdateUserOutput:
+    """Apply one validated request. Raises UpdateUserError or ServiceUnavailableError."""
+    texts = request.custom_attribute_texts()
+    lookup = concurrency.submit(find_contact, client, request.update_by, request.value)
+    catalog_future: Future[Any] | None = None
+    if texts:
+        catalog_future = concurrency.submit(deps.catalog.get, account.cache_key, client)
+    contact = _result(lookup, catalog_future)
+    try:
+        return _write(request, texts, contact, account, client, deps, catalog_future)
+    except UpdateUserError as error:
+        error.contact_id = contact.id
+        raise
+
+
+def _write(
+    request: UpdateUserInput,
+    texts: dict[str, tuple[str, str]],
+    contact: FoundContact,
+    account: ConnectedAccount,
+    client: IntercomClient,
+    deps: Dependencies,
+    catalog_future: Future[Any] | None,
+) -> UpdateUserOutput:
+    plan = AttributePlan(values={}, to_create={})
+    if catalog_future is not None:
+        plan = _plan_attributes(request, texts, account, client, deps, catalog_future)
+
+    company_ids = request.company_ids()
+    company_futures = companies.start_attaching(client, contact.id, company_ids)
+    creations = [
+        concurrency.submit(create_attribute, client, deps.catalog, account.cache_key, name, kind)
+        for name, kind in plan.to_create.items()
+    ]
+    company_results = [future.result() for future in company_futures]
+    for creation in creations:
+        creation.result()
+    companies.check_attached(company_results)
+
+    changes = contact_changes(request, plan.values, deps.clock())
+    try:
+        if changes:
+            final = client.update_contact(contact.id, changes)
+        elif company_ids or contact.json_text is None:
+            final = client.get_contact(contact.id)
+        else:
+            return UpdateUserOutput.success(json_output=contact.json_text, contact_id=contact.id)
+    except IntercomApiError as error:
+        raise translate(error, "updating the contact") from None
+    return UpdateUserOutput.success(json_output=final.text, contact_id=contact.id)
+
+
+def _result(lookup: Future[FoundContact], other: Future[Any] | None) -> FoundContact:
+    try:
+        return lookup.result()
+    except BaseException:
+        if other is not None:
+            other.cancel()
+        raise
+
+
+def _plan_attributes(
+    request: UpdateUserInput,
+    texts: dict[str, tuple[str, str]],
+    account: ConnectedAccount,
+    client: IntercomClient,
+    deps: Dependencies,
+    catalog_future: Future[Any],
+) -> AttributePlan:
+    catalog, fresh = catalog_future.result()
+    try:
+        plan = plan_attributes(texts, catalog, create_missing=request.create_missing_attributes)
+    except AttributeNotFoundError:
+        if fresh:
+            raise
+        plan = None
+    if plan is not None and (fresh or not plan.to_create):
+        return plan
+    # The cached list may predate an attribute created since: look once more before deciding.
+    catalog, _ = deps.catalog.get(account.cache_key, client, refresh=True)
+    return plan_attributes(texts, catalog, create_missing=request.create_missing_attributes)
+
+
+def process_update(
+    payload: Any,
+    *,
+    time_budget_s: float | None = None,
+    function_arn: str | None = None,
+    deps: Dependencies | None = None,
+) -> UpdateUserOutput:
+    """Run one update request end to end and record its outcome in logs and metrics.
+
+    Returns the output for success and for every unsuccessful outcome; raises
+    ServiceUnavailableError (IntercomUnavailableError, ...) when the caller must retry.
+    """
+    deps = deps or default_dependencies()
+    settings = deps.settings
+    started = time.monotonic()
+    client: IntercomClient | None = None
+    try:
+        request = parse_update_request(
+            payload,
+            connected_account_prefix=settings.connected_account_prefix,
+            aws_region=settings.aws_region,
+            aws_account_id=_account_id(function_arn),
+        )
+        account = deps.accounts.resolve(request.connected_account)
+        client = IntercomClient(
+            base_url=account.base_url,
+            token=account.token,
+            api_version=settings.intercom_api_version,
+            deadline=Deadline(time_budget_s or settings.default_time_budget_seconds),
+            policy=deps.retry_policy,
+        )
+        output = update_user(request, account, client, deps)
+    except UpdateUserError as error:
+        output = UpdateUserOutput.unsuccessful(error)
+    except ServiceUnavailableError as error:
+        _record(None, error.code, client, started, str(error))
+        raise
+    _record(output.contact_id, output.error_code, client, started, None)
+    return output
+
+
+def _record(
+    contact_id: str | None,
+    error_code: str | None,
+    client: IntercomClient | None,
+    started: float,
+    problem: str | None,
+) -> None:
+    outcome = "success" if error_code is None else "unsuccessful"
+    if error_code in {"intercom_unavailable", "connected_account_unavailable"}:
+        outcome = "unavailable"
+    calls = client.stats.calls if client else 0
+    retries = client.stats.retries if client else 0
+    metrics.add_metric(name="IntercomCalls", unit=MetricUnit.Count, value=calls)
+    metrics.add_metric(name="IntercomRetries", unit=MetricUnit.Count, value=retries)
+    if error_code is None:
+        metrics.add_metric(name="Success", unit=MetricUnit.Count, value=1)
+    else:
+        with single_metric(
+            name="Unsuccessful" if outcome == "unsuccessful" else "Unavailable",
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=METRICS_NAMESPACE,
+        ) as metric:
+            metric.add_dimension(name="service", value=SERVICE_NAME)
+            metric.add_dimension(name="error_code", value=error_code)
+    log = logger.warning if outcome == "unavailable" else logger.info
+    log(
+        "update finished",
+        extra={
+            "outcome": outcome,
+            "contact_id": contact_id,
+            "error_code": error_code,
+            "intercom_calls": calls,
+            "intercom_retries": retries,
+            "duration_ms": round((time.monotonic() - started) * 1000),
+            **({"problem": problem} if problem else {}),
+        },
+    )
+
+
+def _account_id(function_arn: str | None) -> str | None:
+    # arn:aws:lambda:<region>:<account>:function:<name>[:alias]
+    parts = (function_arn or "").split(":")
+    return parts[4] if len(parts) > 4 and parts[4].isdigit() else None
