@@ -9,6 +9,9 @@ PYTHON ?= $(shell scripts/find-python.sh)
 UV := .tools/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen --no-sync
+EVENT ?= events/direct-email.json
+# The function's code and the sandbox are plain folders, not installed packages.
+export PYTHONPATH := $(CURDIR)/handler:$(CURDIR)/sandbox:$(CURDIR)
 
 .PHONY: help venv demo test lint typecheck unit integration e2e layer-requirements sandbox bench clean
 
@@ -26,7 +29,7 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 venv: $(VENV)/.synced  ## create .venv from uv.lock
 
 demo: venv  ## run the action once against the local Intercom sandbox and a local Secrets Manager
-	$(RUN) python -m scripts.demo
+	$(RUN) python -m scripts.demo --event $(EVENT)
 
 test: venv lint typecheck  ## lint, type checks and the whole test suite
 	$(RUN) pytest
@@ -52,3 +55,7 @@ sandbox: venv  ## run the local Intercom sandbox in the foreground (token: see R
 
 clean:  ## remove generated environments and caches
 	rm -rf .venv .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis .demo
+
+.PHONY: check-template
+check-template: $(UV)  ## sam validate --lint, cfn-lint (template and state machine), sam build
+	bash scripts/check-template.sh

@@ -83,7 +83,8 @@ def parse_secret(secret_id: str, raw: Any, settings: Settings) -> ConnectedAccou
         )
     text = raw.strip()
     region = "us"
-    if text.startswith("{"):
+    # A bare token never starts like JSON; anything that does must be the documented object.
+    if text[:1] in {"{", "[", '"'}:
         try:
             document = json.loads(text)
         except ValueError:

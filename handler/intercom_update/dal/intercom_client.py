@@ -332,7 +332,9 @@ class IntercomClient:
             self._sleep(wait)
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(self._policy.max_delay_s, self._policy.base_delay_s * 2.0 ** (attempt - 1))
+        ceiling = min(
+            self._policy.max_delay_s, self._policy.base_delay_s * 2.0 ** min(attempt - 1, 16)
+        )
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
 
     def _rate_limit_wait(self, headers: Mapping[str, str], attempt: int) -> float:

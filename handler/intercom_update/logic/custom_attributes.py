@@ -126,11 +126,13 @@ def plan_attributes(
             invalid.append({"field": field, "message": f"{exc} (attribute '{name}')"})
     if missing:
         names = ", ".join(f"'{m['attribute']}'" for m in missing)
+        also = f"; also {len(invalid)} value(s) of the wrong type" if invalid else ""
         raise AttributeNotFoundError(
             f"the Intercom workspace has no writable custom attribute {names}; create "
-            "it in Intercom (Settings > Data > People) or set create_missing_attributes to true",
-            field=missing[0]["field"] if len(missing) == 1 else None,
-            details=missing,
+            f"it in Intercom (Settings > Data > People) or set create_missing_attributes to true"
+            f"{also}",
+            field=missing[0]["field"] if len(missing) == 1 and not invalid else None,
+            details=[*missing, *invalid],
         )
     if invalid:
         raise InputValidationError(

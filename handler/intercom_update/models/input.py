@@ -145,7 +145,6 @@ class UpdateUserInput(BaseModel):
         extra="forbid",
         frozen=True,
         str_strip_whitespace=True,
-        coerce_numbers_to_str=True,
         hide_input_in_errors=True,
     )
 
@@ -221,12 +220,28 @@ def _message(error: Mapping[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+# Inputs whose value is a number, not text: they keep their JSON number.
+_NUMERIC_FIELDS: Final = frozenset({"session_count"})
+
+
 def _normalise(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Trim text and drop "leave unchanged" values (null, empty or blank text)."""
+    """Turn the event into the text the model validates, the way workflow tools send it.
+
+    Numbers become text (so every text rule, the prefix check included, sees them); booleans
+    become "true"/"false" for custom attribute values; text is trimmed; null and blank text
+    mean "leave unchanged" and are dropped, except for unknown keys, which must be reported.
+    """
     data: dict[str, Any] = {}
     for key, raw in payload.items():
-        value = raw.strip() if isinstance(raw, str) else raw
-        if value is not None and value != "":
+        value = raw
+        if isinstance(raw, bool):
+            if key.startswith("custom_attribute_") and key.endswith("_value"):
+                value = "true" if raw else "false"
+        elif isinstance(raw, int | float) and key not in _NUMERIC_FIELDS:
+            value = str(raw)
+        if isinstance(value, str):
+            value = value.strip()
+        if (value is not None and value != "") or key not in FIELD_NAMES:
             data[key] = value
     return data
 
@@ -287,11 +302,13 @@ def parse_update_request(
     if not isinstance(payload, Mapping):
         raise InputValidationError(
             f"the input must be a JSON object, got {type(payload).__name__}",
+            field="(input)",
             details=[{"field": "(input)", "message": "must be a JSON object"}],
         )
     if len(payload) > MAX_KEYS:
         raise InputValidationError(
             f"the input has {len(payload)} keys; at most {MAX_KEYS} are accepted",
+            field="(input)",
             details=[{"field": "(input)", "message": f"has more than {MAX_KEYS} keys"}],
         )
     data = _normalise(payload)

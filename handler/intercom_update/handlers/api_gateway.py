@@ -1,0 +1,78 @@
+"""API Gateway (REST) entry point: ``POST /users/update`` with the input object as JSON body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from intercom_update.handlers.lambda_context import function_arn, time_budget
+from intercom_update.logic.update_user import process_update
+from intercom_update.models.errors import InputValidationError, ServiceUnavailableError
+from intercom_update.models.output import UpdateUserOutput
+from intercom_update.observability import logger, metrics, tracer
+
+# The one place where outcomes become HTTP statuses (contract.md "Per trigger").
+STATUS_BY_ERROR_CODE: Final = {
+    None: 200,
+    "validation_error": 400,
+    "user_not_found": 404,
+    "ambiguous_user": 409,
+    "conflict": 409,
+    "attribute_not_found": 422,
+    "connected_account_error": 422,
+    "unauthorized": 502,
+    "intercom_error": 502,
+}
+RETRY_AFTER_SECONDS: Final = 30
+
+app = APIGatewayRestResolver()
+
+
+def _json_response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body, separators=(",", ":")),
+        headers=headers,
+    )
+
+
+@app.post("/users/update")
+def update_user_route() -> Response[str]:
+    event = app.current_event
+    try:
+        payload = json.loads(event.decoded_body or "")
+    except ValueError:
+        error = InputValidationError(
+            "the request body must be a JSON object with the inputs", field="(body)"
+        )
+        return _json_response(400, UpdateUserOutput.unsuccessful(error).to_dict())
+    context = app.lambda_context
+    try:
+        output = process_update(
+            payload, time_budget_s=time_budget(context), function_arn=function_arn(context)
+        )
+    except ServiceUnavailableError as unavailable:
+        body = {
+            "outcome": "unsuccessful",
+            "json_output": None,
+            "contact_id": None,
+            "error": {"code": unavailable.code, "message": str(unavailable)},
+        }
+        return _json_response(503, body, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return _json_response(STATUS_BY_ERROR_CODE.get(output.error_code, 502), output.to_dict())
+
+
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

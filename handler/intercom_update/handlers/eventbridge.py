@@ -1,0 +1,30 @@
+"""EventBridge entry point: the input object is the event's ``detail``.
+
+EventBridge invokes Lambda asynchronously, so an unsuccessful outcome is raised: Lambda retries
+the event and then sends it to the on-failure destination (a dead-letter queue). Nothing is
+dropped silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from intercom_update.handlers.lambda_context import function_arn, time_budget
+from intercom_update.logic.update_user import process_update
+from intercom_update.models.failures import UpdateUnsuccessfulError
+from intercom_update.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(correlation_id_path="id", clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    detail = event.get("detail") if isinstance(event, dict) else None
+    output = process_update(
+        detail, time_budget_s=time_budget(context), function_arn=function_arn(context)
+    )
+    if output.outcome != "success":
+        raise UpdateUnsuccessfulError(output)
+    return output.to_dict()

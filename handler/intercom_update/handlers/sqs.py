@@ -1,0 +1,58 @@
+"""SQS entry point for bulk updates: each record's body is one input object.
+
+Records are processed one by one with Powertools' batch utility; an unsuccessful or unavailable
+record is reported in the partial batch response, so SQS redelivers only that record and, after
+the queue's maxReceiveCount, moves it to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from intercom_update.handlers.lambda_context import function_arn, time_budget
+from intercom_update.logic.update_user import process_update
+from intercom_update.models.errors import InputValidationError
+from intercom_update.models.failures import UpdateUnsuccessfulError
+from intercom_update.models.output import UpdateUserOutput
+from intercom_update.observability import logger, metrics, tracer
+
+# A batch whose records all failed is reported like any other (every record listed as failed)
+# instead of raising: SQS then redelivers each record and counts its receives towards the DLQ.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def record_handler(
+    record: SQSRecord, lambda_context: LambdaContext | None = None
+) -> dict[str, Any]:
+    try:
+        payload = json.loads(record.body)
+    except ValueError:
+        error = InputValidationError("the message body must be a JSON object", field="(body)")
+        raise UpdateUnsuccessfulError(UpdateUserOutput.unsuccessful(error)) from None
+    output = process_update(
+        payload,
+        time_budget_s=time_budget(lambda_context),
+        function_arn=function_arn(lambda_context),
+    )
+    if output.outcome != "success":
+        raise UpdateUnsuccessfulError(output)
+    return output.to_dict()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

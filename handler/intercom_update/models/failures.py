@@ -1,0 +1,18 @@
+"""Exceptions that entry points raise so that the trigger retries or dead-letters an event."""
+
+from __future__ import annotations
+
+from intercom_update.models.output import UpdateUserOutput
+
+
+class UpdateUnsuccessfulError(Exception):
+    """Raised by the EventBridge and SQS entry points for an unsuccessful outcome.
+
+    The message carries the error code and message of the output (never a token), so that the
+    event that lands in the dead-letter queue says why.
+    """
+
+    def __init__(self, output: UpdateUserOutput) -> None:
+        error = output.error or {}
+        super().__init__(f"{error.get('code')}: {error.get('message')}")
+        self.output = output

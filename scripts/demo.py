@@ -1,0 +1,133 @@
+"""Run the action once, locally, with no cloud account: ``make demo [EVENT=events/....json]``.
+
+Starts the local Intercom sandbox and a local Secrets Manager (moto) on loopback, seeds a demo
+workspace (the user Ada and a custom attribute), stores the connected account's token in a
+secret, invokes the direct handler with a file from ``events/`` and prints the user before and
+after, the function's output and the requests Intercom received.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+DEMO_TOKEN = "tok_demo_not_a_real_token"  # noqa: S105 - the sandbox's own demo token
+DEMO_SECRET = "intercom/demo"  # noqa: S105 - a secret's name, not its value
+DEMO_CONTACT_ID = "6571a0b2c3d4e5f601234567"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class DemoContext:
+    """The parts of Lambda's context object the handler reads."""
+
+    function_name = "UpdateUserFunction"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:UpdateUserFunction"
+    aws_request_id = "demo-request"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def _show(title: str, value: Any) -> None:
+    print(f"\n== {title}")
+    print(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def _user_view(contact: dict[str, Any], companies: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = (
+        "id",
+        "role",
+        "email",
+        "external_id",
+        "name",
+        "phone",
+        "avatar",
+        "last_seen_at",
+        "unsubscribed_from_emails",
+        "custom_attributes",
+    )
+    view = {key: contact.get(key) for key in keys}
+    view["companies"] = sorted(c["company_id"] for c in companies)
+    return view
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--event", default="events/direct-email.json", help="event file to invoke")
+    args = parser.parse_args(argv)
+    event_path = (ROOT / args.event).resolve()
+    event: dict[str, Any] = json.loads(event_path.read_text())
+
+    # The environment Lambda would give the function, pointed at local services. Set before the
+    # handler is imported: Powertools reads it at import time.
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "demo",
+            "AWS_SECRET_ACCESS_KEY": "demo",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "POWERTOOLS_TRACE_DISABLED": "1",
+            "POWERTOOLS_METRICS_DISABLED": "1",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            "CONNECTED_ACCOUNT_PREFIX": "intercom/",
+        }
+    )
+    os.environ.pop("AWS_PROFILE", None)
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from intercom_sandbox import IntercomSandbox
+
+    with IntercomSandbox(tokens=(DEMO_TOKEN,)) as sandbox:
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        try:
+            host, port = moto.get_host_and_port()
+            os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
+            os.environ["INTERCOM_API_BASE_URL"] = sandbox.base_url
+            boto3.client("secretsmanager").create_secret(
+                Name=DEMO_SECRET,
+                SecretString=json.dumps({"access_token": DEMO_TOKEN, "region": "us"}),
+            )
+            ada = sandbox.add_contact(
+                id=DEMO_CONTACT_ID,
+                role="user",
+                email="ada@example.com",
+                external_id="user-1001",
+                phone="+14155550100",
+                name="Ada",
+            )
+            sandbox.add_data_attribute("plan", data_type="string")
+            print(f"Intercom sandbox: {sandbox.base_url}   Secrets Manager (moto): {host}:{port}")
+            print(f"Event: {event_path.relative_to(ROOT)}")
+            _show("User before", _user_view(ada, []))
+
+            from intercom_update.handlers import direct
+            from intercom_update.models.errors import ServiceUnavailableError
+
+            try:
+                output = direct.lambda_handler(event, DemoContext())
+            except ServiceUnavailableError as unavailable:
+                print(f"\nraised {type(unavailable).__name__}: {unavailable}")
+                return 1
+            shown = dict(output)
+            if shown.get("json_output"):
+                shown["json_output"] = f"<{len(shown['json_output'])} characters of contact JSON>"
+            _show("Output", shown)
+            after = sandbox.contact(ada["id"])
+            _show("User after", _user_view(after, sandbox.contact_companies(ada["id"])))
+            print("\n== Requests Intercom received")
+            for exchange in sandbox.exchanges:
+                print(f"  {exchange.method:4} {exchange.path} -> {exchange.status}")
+            return 0 if output["outcome"] == "success" else 1
+        finally:
+            moto.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

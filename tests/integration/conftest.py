@@ -1,0 +1,98 @@
+"""Integration fixtures: the local Intercom sandbox and moto's Secrets Manager, over HTTP.
+
+Every exchange a test causes is checked against Intercom's OpenAPI 2.14 description at teardown:
+our requests must be ones Intercom documents, the sandbox's answers ones Intercom would give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from intercom_sandbox import IntercomSandbox
+from intercom_update.dal.connected_account import ConnectedAccounts
+from intercom_update.dal.intercom_client import RetryPolicy
+from intercom_update.logic.custom_attributes import AttributeCatalog
+from intercom_update.logic.update_user import Dependencies, default_dependencies, process_update
+from intercom_update.models.output import UpdateUserOutput
+from intercom_update.settings import get_settings
+from tests.contract.openapi import assert_exchanges_conform
+from tests.support.aws import local_aws, put_secret
+from tests.support.intercom import SECRET_NAME, TOKEN, Run
+
+# Short waits so that retry tests take milliseconds; the production policy is tested in unit tests.
+FAST_RETRIES = RetryPolicy(
+    max_attempts=4,
+    base_delay_s=0.01,
+    max_delay_s=0.05,
+    max_rate_limit_wait_s=3.0,
+    connect_timeout_s=1.0,
+    read_timeout_s=1.0,
+)
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    with local_aws() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[IntercomSandbox]:
+    with IntercomSandbox(tokens=(TOKEN,)) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server: IntercomSandbox) -> Iterator[IntercomSandbox]:
+    sandbox_server.reset()
+    sandbox_server.latency_ms = 0
+    sandbox_server.rate_limit = 1000
+    yield sandbox_server
+    assert_exchanges_conform(sandbox_server.exchanges)
+
+
+@pytest.fixture
+def lambda_env(
+    monkeypatch: pytest.MonkeyPatch, sandbox: IntercomSandbox, aws_endpoint: str
+) -> Iterator[None]:
+    """The environment the template gives the function, pointed at the local services."""
+    monkeypatch.setenv("INTERCOM_API_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("CONNECTED_ACCOUNT_PREFIX", "intercom/")
+    monkeypatch.setenv("INTERCOM_API_VERSION", "2.14")
+    get_settings.cache_clear()
+    default_dependencies.cache_clear()
+    yield
+    get_settings.cache_clear()
+    default_dependencies.cache_clear()
+
+
+@pytest.fixture
+def account(aws_endpoint: str) -> str:
+    put_secret(aws_endpoint, SECRET_NAME, {"access_token": TOKEN, "region": "us"})
+    return SECRET_NAME
+
+
+@pytest.fixture
+def deps(lambda_env: None) -> Dependencies:
+    """Fresh caches for each test, so one test's secret or attributes never leak into another."""
+    settings = get_settings()
+    return Dependencies(
+        settings=settings,
+        accounts=ConnectedAccounts(settings),
+        catalog=AttributeCatalog(settings.attribute_cache_seconds),
+        retry_policy=FAST_RETRIES,
+    )
+
+
+@pytest.fixture
+def run(deps: Dependencies, account: str) -> Run:
+    """Run one update with the given inputs (connected_account defaults to the test account)."""
+
+    def run_update(time_budget_s: float = 20.0, **inputs: Any) -> UpdateUserOutput:
+        payload = {"connected_account": account, **inputs}
+        return process_update(payload, deps=deps, time_budget_s=time_budget_s)
+
+    return run_update

@@ -1,0 +1,149 @@
+"""Transient failures are retried within the budget; final answers never are."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from intercom_sandbox import Fault, IntercomSandbox
+from intercom_update.logic.update_user import Dependencies, process_update
+from intercom_update.models.errors import IntercomUnavailableError
+from tests.integration.conftest import FAST_RETRIES
+from tests.support.intercom import Run, api_requests
+
+
+@pytest.fixture
+def ada(sandbox: IntercomSandbox) -> dict[str, Any]:
+    return sandbox.add_contact(role="user", email="ada@example.com", name="Ada")
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(method="PUT", status=503, times=2),
+        Fault(method="PUT", status=500),
+        Fault(method="PUT", status=502),
+        Fault(method="PUT", status=504),
+        Fault(method="PUT", status=408),
+        Fault(method="PUT", action="drop", times=2),
+        Fault(method="POST", path="/contacts/search", status=503),
+        Fault(method="POST", path="/contacts/search", action="drop"),
+        Fault(method="PUT", action="malformed"),
+        Fault(method="PUT", action="empty"),
+    ],
+    ids=lambda f: f"{f.method}-{f.path}-{f.action}-{f.status}-x{f.times}",
+)
+def test_transient_failures_are_retried_until_the_update_lands(
+    run: Run, sandbox: IntercomSandbox, ada: dict[str, Any], fault: Fault
+) -> None:
+    sandbox.add_fault(fault)
+
+    output = run(value="ada@example.com", name="Ada Lovelace")
+
+    assert output.outcome == "success", output.error
+    assert sandbox.contact(ada["id"])["name"] == "Ada Lovelace"
+    faulted = [e for e in sandbox.exchanges if e.fault]
+    assert len(faulted) == fault.times
+    assert len(sandbox.exchanges) == 2 + fault.times
+
+
+def test_429_waits_for_the_rate_limit_reset(
+    run: Run, sandbox: IntercomSandbox, ada: dict[str, Any]
+) -> None:
+    reset = int(time.time()) + 2
+    sandbox.add_fault(
+        Fault(
+            method="PUT",
+            status=429,
+            headers={
+                "X-RateLimit-Limit": "167",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(reset),
+            },
+        )
+    )
+
+    output = run(value="ada@example.com", name="Ada Lovelace")
+
+    assert output.outcome == "success", output.error
+    puts = api_requests(sandbox, "PUT")
+    assert len(puts) == 2
+    assert time.time() >= reset - 1  # the retry did not come before the window reset
+
+
+def test_429_without_reset_header_backs_off_and_retries(
+    run: Run, sandbox: IntercomSandbox, ada: dict[str, Any]
+) -> None:
+    sandbox.add_fault(Fault(method="PUT", status=429, headers={"X-RateLimit-Reset": ""}))
+
+    output = run(value="ada@example.com", name="Ada Lovelace")
+
+    assert output.outcome == "success", output.error
+    # The timed-out PUT is recorded when the sandbox finishes it, after the retry succeeded.
+    deadline = time.monotonic() + 3
+    while len(api_requests(sandbox, "PUT")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(api_requests(sandbox, "PUT")) == 2
+
+
+def test_real_rate_limit_of_the_sandbox_is_honoured(
+    deps: Dependencies, account: str, sandbox: IntercomSandbox, ada: dict[str, Any]
+) -> None:
+    sandbox.rate_limit = 1  # the lookup uses the 10-second window's only request
+    patient = replace(deps, retry_policy=replace(FAST_RETRIES, max_rate_limit_wait_s=12.0))
+
+    started = time.monotonic()
+    output = process_update(
+        {"connected_account": account, "value": "ada@example.com", "name": "Ada Lovelace"},
+        deps=patient,
+        time_budget_s=15.0,
+    )
+
+    assert output.outcome == "success", output.error
+    statuses = [e.status for e in sandbox.exchanges]
+    assert statuses[0] == 200
+    assert 429 in statuses
+    assert statuses[-1] == 200
+    assert time.monotonic() - started < 15.0
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 410, 422])
+def test_final_answers_are_never_retried(
+    run: Run, sandbox: IntercomSandbox, ada: dict[str, Any], status: int
+) -> None:
+    sandbox.add_fault(Fault(method="PUT", status=status))
+
+    output = run(value="ada@example.com", name="Ada Lovelace")
+
+    assert output.outcome == "unsuccessful"
+    assert len(api_requests(sandbox, "PUT")) == 1
+
+
+def test_a_persistent_outage_raises_within_the_time_budget(
+    run: Run, sandbox: IntercomSandbox, ada: dict[str, Any]
+) -> None:
+    sandbox.add_fault(Fault(method="PUT", status=503, delay_s=0.6, times=-1))
+
+    started = time.monotonic()
+    with pytest.raises(IntercomUnavailableError):
+        run(value="ada@example.com", name="Ada Lovelace", time_budget_s=1.5)
+
+    assert time.monotonic() - started < 2.5
+    assert sandbox.contact(ada["id"])["name"] == "Ada"
+
+
+def test_a_read_timeout_is_retried(run: Run, sandbox: IntercomSandbox, ada: dict[str, Any]) -> None:
+    # The test retry policy reads for at most 1 s: the first PUT times out, the second lands.
+    sandbox.add_fault(Fault(method="PUT", action="delay", delay_s=1.5))
+
+    output = run(value="ada@example.com", name="Ada Lovelace")
+
+    assert output.outcome == "success", output.error
+    # The timed-out PUT is recorded when the sandbox finishes it, after the retry succeeded.
+    deadline = time.monotonic() + 3
+    while len(api_requests(sandbox, "PUT")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(api_requests(sandbox, "PUT")) == 2

@@ -1,0 +1,27 @@
+"""Shared names and helpers for tests that talk to the local Intercom sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from intercom_sandbox import Exchange, IntercomSandbox
+from intercom_update.models.output import UpdateUserOutput
+
+TOKEN = "tok_integration_5f2b9c0e7d41"
+SECRET_NAME = "intercom/acme"
+
+Run = Callable[..., UpdateUserOutput]
+
+
+def api_requests(sandbox: IntercomSandbox, method: str | None = None) -> list[Exchange]:
+    """The API requests the sandbox received (optionally of one method), in order."""
+    return [e for e in sandbox.exchanges if method is None or e.method == method]
+
+
+def writes(sandbox: IntercomSandbox) -> list[Exchange]:
+    """Requests that change state in Intercom (search is a POST that does not)."""
+    return [
+        e
+        for e in sandbox.exchanges
+        if e.method in {"POST", "PUT", "DELETE"} and e.route != "/contacts/search"
+    ]
