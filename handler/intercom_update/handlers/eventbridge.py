@@ -11,16 +11,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from intercom_update.handlers.idempotency import once_per_event
 from intercom_update.handlers.lambda_context import function_arn, time_budget
 from intercom_update.logic.update_user import process_update
 from intercom_update.models.failures import UpdateUnsuccessfulError
 from intercom_update.observability import logger, metrics, tracer
 
 
-@logger.inject_lambda_context(correlation_id_path="id", clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def update_from_event(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     detail = event.get("detail") if isinstance(event, dict) else None
     output = process_update(
         detail, time_budget_s=time_budget(context), function_arn=function_arn(context)
@@ -28,3 +26,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if output.outcome != "success":
         raise UpdateUnsuccessfulError(output)
     return output.to_dict()
+
+
+@logger.inject_lambda_context(correlation_id_path="id", clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+        # Not an EventBridge event: nothing to deduplicate on, and nothing to update.
+        return update_from_event({}, context)
+    return once_per_event("id", update_from_event, event, context)

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from intercom_update.handlers.idempotency import once_per_event
 from intercom_update.handlers.lambda_context import function_arn, time_budget
 from intercom_update.logic.update_user import process_update
 from intercom_update.models.errors import InputValidationError
@@ -31,22 +32,24 @@ from intercom_update.observability import logger, metrics, tracer
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def record_handler(
-    record: SQSRecord, lambda_context: LambdaContext | None = None
-) -> dict[str, Any]:
+def update_from_record(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     try:
-        payload = json.loads(record.body)
+        payload = json.loads(event.get("body") or "")
     except ValueError:
         error = InputValidationError("the message body must be a JSON object", field="(body)")
         raise UpdateUnsuccessfulError(UpdateUserOutput.unsuccessful(error)) from None
     output = process_update(
-        payload,
-        time_budget_s=time_budget(lambda_context),
-        function_arn=function_arn(lambda_context),
+        payload, time_budget_s=time_budget(context), function_arn=function_arn(context)
     )
     if output.outcome != "success":
         raise UpdateUnsuccessfulError(output)
     return output.to_dict()
+
+
+def record_handler(
+    record: SQSRecord, lambda_context: LambdaContext | None = None
+) -> dict[str, Any]:
+    return once_per_event("messageId", update_from_record, record.raw_event, lambda_context)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,0 +1,130 @@
+"""Duplicate deliveries (EventBridge, SQS) are answered once, using moto's DynamoDB over HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from intercom_sandbox import IntercomSandbox
+from intercom_update.handlers import eventbridge, sqs
+from intercom_update.models.failures import UpdateUnsuccessfulError
+from intercom_update.settings import get_settings
+from tests.support.events import direct_event, eventbridge_event, sqs_event
+from tests.support.intercom import api_requests
+from tests.support.lambda_context import FakeLambdaContext
+
+TTL_SECONDS = 3600
+
+
+@pytest.fixture
+def idempotency_table(
+    aws_endpoint: str, lambda_env: None, account: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A table shaped like the template's (hash key ``id``, TTL on ``expiration``)."""
+    name = f"idempotency-{uuid.uuid4().hex[:8]}"
+    client = boto3.client("dynamodb", endpoint_url=aws_endpoint)
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
+    )
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", name)
+    monkeypatch.setenv("IDEMPOTENCY_TTL_SECONDS", str(TTL_SECONDS))
+    get_settings.cache_clear()
+    yield name
+    get_settings.cache_clear()
+    client.delete_table(TableName=name)
+
+
+@pytest.fixture
+def ada(sandbox: IntercomSandbox) -> dict[str, Any]:
+    return sandbox.add_contact(role="user", email="ada@example.com", name="Ada")
+
+
+def records(endpoint: str, table: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = boto3.client("dynamodb", endpoint_url=endpoint).scan(
+        TableName=table
+    )["Items"]
+    return items
+
+
+def test_a_duplicate_eventbridge_delivery_is_answered_without_calling_intercom(
+    sandbox: IntercomSandbox, ada: dict[str, Any], idempotency_table: str, aws_endpoint: str
+) -> None:
+    event = eventbridge_event(direct_event(name="Ada (once)", update_last_request_at=True))
+
+    first = eventbridge.lambda_handler(event, FakeLambdaContext())
+    calls_after_first = len(sandbox.exchanges)
+    second = eventbridge.lambda_handler(event, FakeLambdaContext())
+
+    assert first["outcome"] == "success"
+    assert second == first
+    assert len(sandbox.exchanges) == calls_after_first
+    assert len(api_requests(sandbox, "PUT")) == 1
+    (item,) = records(aws_endpoint, idempotency_table)
+    assert item["status"]["S"] == "COMPLETED"
+    expires = int(item["expiration"]["N"])
+    assert time.time() + TTL_SECONDS - 60 <= expires <= time.time() + TTL_SECONDS + 60
+
+
+def test_distinct_events_with_the_same_detail_both_run(
+    sandbox: IntercomSandbox, ada: dict[str, Any], idempotency_table: str
+) -> None:
+    detail = direct_event(name="Ada")
+    first = eventbridge_event(detail)
+    second = {**eventbridge_event(detail), "id": "another-event-id"}
+
+    eventbridge.lambda_handler(first, FakeLambdaContext())
+    eventbridge.lambda_handler(second, FakeLambdaContext())
+
+    assert len(api_requests(sandbox, "PUT")) == 2
+
+
+def test_an_unsuccessful_event_is_not_recorded_so_its_retry_runs_again(
+    sandbox: IntercomSandbox, idempotency_table: str, aws_endpoint: str
+) -> None:
+    event = eventbridge_event(direct_event(value="late@example.com", name="Late"))
+
+    with pytest.raises(UpdateUnsuccessfulError):
+        eventbridge.lambda_handler(event, FakeLambdaContext())
+    late = sandbox.add_contact(role="user", email="late@example.com")
+    retried = eventbridge.lambda_handler(event, FakeLambdaContext())
+
+    assert retried["outcome"] == "success"
+    assert sandbox.contact(late["id"])["name"] == "Late"
+    assert [i["status"]["S"] for i in records(aws_endpoint, idempotency_table)] == ["COMPLETED"]
+
+
+def test_a_duplicate_sqs_message_is_answered_once(
+    sandbox: IntercomSandbox, ada: dict[str, Any], idempotency_table: str
+) -> None:
+    body = json.dumps(direct_event(name="Ada (bulk)"))
+
+    first = sqs.lambda_handler(sqs_event(body), FakeLambdaContext())
+    calls_after_first = len(sandbox.exchanges)
+    redelivered = sqs.lambda_handler(sqs_event(body), FakeLambdaContext())
+
+    assert first == redelivered == {"batchItemFailures": []}
+    assert len(sandbox.exchanges) == calls_after_first
+    assert len(api_requests(sandbox, "PUT")) == 1
+
+
+def test_without_the_table_every_delivery_runs(
+    sandbox: IntercomSandbox, ada: dict[str, Any], lambda_env: None, account: str
+) -> None:
+    event = eventbridge_event(direct_event(name="Ada"))
+
+    eventbridge.lambda_handler(event, FakeLambdaContext())
+    eventbridge.lambda_handler(event, FakeLambdaContext())
+
+    assert len(api_requests(sandbox, "PUT")) == 2
