@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
+
+from intercom_sandbox import IntercomSandbox
 
 DEMO_TOKEN = "tok_demo_not_a_real_token"  # noqa: S105 - the sandbox's own demo token
 DEMO_SECRET = "intercom/demo"  # noqa: S105 - a secret's name, not its value
@@ -55,6 +58,19 @@ def _user_view(contact: dict[str, Any], companies: list[dict[str, Any]]) -> dict
     return view
 
 
+def seed_demo_workspace(sandbox: IntercomSandbox) -> dict[str, Any]:
+    """The workspace every file in events/ is written for: the user Ada and a ``plan`` attribute."""
+    sandbox.add_data_attribute("plan", data_type="string")
+    return sandbox.add_contact(
+        id=DEMO_CONTACT_ID,
+        role="user",
+        email="ada@example.com",
+        external_id="user-1001",
+        phone="+14155550100",
+        name="Ada",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--event", default="events/direct-email.json", help="event file to invoke")
@@ -81,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     import boto3
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+
     from intercom_sandbox import IntercomSandbox
 
     with IntercomSandbox(tokens=(DEMO_TOKEN,)) as sandbox:
@@ -94,15 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                 Name=DEMO_SECRET,
                 SecretString=json.dumps({"access_token": DEMO_TOKEN, "region": "us"}),
             )
-            ada = sandbox.add_contact(
-                id=DEMO_CONTACT_ID,
-                role="user",
-                email="ada@example.com",
-                external_id="user-1001",
-                phone="+14155550100",
-                name="Ada",
-            )
-            sandbox.add_data_attribute("plan", data_type="string")
+            ada = seed_demo_workspace(sandbox)
             print(f"Intercom sandbox: {sandbox.base_url}   Secrets Manager (moto): {host}:{port}")
             print(f"Event: {event_path.relative_to(ROOT)}")
             _show("User before", _user_view(ada, []))
