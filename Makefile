@@ -13,7 +13,7 @@ EVENT ?= events/direct-email.json
 # The function's code and the sandbox are plain folders, not installed packages.
 export PYTHONPATH := $(CURDIR)/handler:$(CURDIR)/sandbox:$(CURDIR)
 
-.PHONY: help venv demo test lint typecheck unit integration e2e layer-requirements sandbox bench clean
+.PHONY: help venv demo test lint typecheck unit integration e2e test-py311 security ci layer-requirements sandbox bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -47,6 +47,18 @@ unit: venv  ## unit tests only
 integration: venv  ## integration tests only (sandbox + moto over HTTP)
 	$(RUN) pytest tests/integration tests/contract
 
+e2e: venv check-template  ## build with SAM, then import every handler from the built artefact
+	REQUIRE_SAM_BUILD=1 $(RUN) pytest tests/e2e
+
+test-py311: $(UV)  ## the whole suite on Python 3.11 too (the code must keep working there)
+	UV_PROJECT_ENVIRONMENT=.venv-py311 $(UV) sync --frozen --python "$$(scripts/find-python.sh 3.11)"
+	UV_PROJECT_ENVIRONMENT=.venv-py311 $(UV) run --frozen --no-sync pytest -q -p no:cacheprovider
+
+security: $(UV)  ## bandit, pip-audit of the locked runtime dependencies, checkov on template.yaml
+	bash scripts/security-checks.sh
+
+ci: test test-py311 e2e security  ## everything .ci/run runs
+
 layer-requirements: $(UV)  ## regenerate layers/requirements.txt from uv.lock
 	$(UV) export --frozen --no-dev --no-emit-project --no-hashes --format requirements-txt -o layers/requirements.txt
 
@@ -54,7 +66,8 @@ sandbox: venv  ## run the local Intercom sandbox in the foreground (token: see R
 	$(RUN) python -m intercom_sandbox --port 8765
 
 clean:  ## remove generated environments and caches
-	rm -rf .venv .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis .demo
+	rm -rf .venv .venv-py311 .venv-bench .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache \
+		.hypothesis
 
 .PHONY: check-template
 check-template: $(UV)  ## sam validate --lint, cfn-lint (template and state machine), sam build

@@ -335,7 +335,7 @@ class IntercomClient:
         ceiling = min(
             self._policy.max_delay_s, self._policy.base_delay_s * 2.0 ** min(attempt - 1, 16)
         )
-        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 # nosec B311 - jitter, not crypto
 
     def _rate_limit_wait(self, headers: Mapping[str, str], attempt: int) -> float:
         cap = self._policy.max_rate_limit_wait_s
@@ -348,7 +348,7 @@ class IntercomClient:
         except ValueError:
             return max(1.0, self._backoff(attempt))
         # A little jitter so that many waiting invocations do not hit the new window at once.
-        return min(cap, max(0.0, until_reset) + random.uniform(0.05, 0.5))  # noqa: S311
+        return min(cap, max(0.0, until_reset) + random.uniform(0.05, 0.5))  # noqa: S311 # nosec B311
 
 
 _INVALID: Final = object()

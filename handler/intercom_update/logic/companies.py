@@ -42,17 +42,16 @@ def start_attaching(
 
 def check_attached(results: list[CompanyResult]) -> None:
     """Raise one error describing exactly which companies are attached and which are not."""
-    failed = [r for r in results if r.error]
-    if not failed:
+    errors = [r.error for r in results if r.error]
+    if not errors:
         return
     details: list[dict[str, Any]] = [
         {"company_id": r.company_id, "status": "failed" if r.error else "attached"}
         | ({"error": r.error.message} if r.error else {})
         for r in results
     ]
-    first = failed[0].error
-    assert first is not None  # noqa: S101 - narrowed by the filter above
-    attached = len(results) - len(failed)
+    first = errors[0]
+    attached = len(results) - len(errors)
     message = (
         f"{attached} of {len(results)} companies attached; the contact's fields were not updated. "
         f"Running the same update again completes it. First failure: {first.message}"
