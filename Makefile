@@ -39,7 +39,7 @@ lint: venv  ## ruff
 	$(RUN) ruff format --check .
 
 typecheck: venv  ## mypy --strict
-	$(RUN) mypy handler sandbox tests scripts benchmarks
+	$(RUN) mypy handler sandbox tests scripts $(wildcard benchmarks)
 
 unit: venv  ## unit tests only
 	$(RUN) pytest tests/unit
