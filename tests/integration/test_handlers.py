@@ -36,9 +36,14 @@ class FunctionOutput:
         self._capfd = capfd
         self._printed: list[str] = []
 
+    def log_lines(self) -> list[str]:
+        """What the function logged, once each (stdout may hold the same lines again)."""
+        return self._stream.getvalue().splitlines()
+
     def lines(self) -> list[str]:
+        """Everything: the log lines and whatever reached stdout (EMF metrics among them)."""
         self._printed.extend(self._capfd.readouterr().out.splitlines())
-        return self._stream.getvalue().splitlines() + self._printed
+        return self.log_lines() + self._printed
 
 
 @pytest.fixture
@@ -102,7 +107,7 @@ def test_logs_name_the_contact_and_outcome_and_never_the_token(
         direct.lambda_handler(direct_event(name="X"), FakeLambdaContext(timeout_s=3.0))
 
     lines = logs.lines()
-    finished = [json.loads(line) for line in lines if '"update finished"' in line]
+    finished = [json.loads(line) for line in logs.log_lines() if '"update finished"' in line]
     assert [(f["outcome"], f.get("contact_id")) for f in finished] == [
         ("success", ada["id"]),
         ("unsuccessful", None),
