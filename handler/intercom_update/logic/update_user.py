@@ -193,6 +193,9 @@ def process_update(
     deps = deps or default_dependencies()
     settings = deps.settings
     started = time.monotonic()
+    # The budget starts now: reading the secret spends it too.
+    budget = settings.default_time_budget_seconds if time_budget_s is None else time_budget_s
+    deadline = Deadline(budget)
     client: IntercomClient | None = None
     try:
         request = parse_update_request(
@@ -206,7 +209,7 @@ def process_update(
             base_url=account.base_url,
             token=account.token,
             api_version=settings.intercom_api_version,
-            deadline=Deadline(time_budget_s or settings.default_time_budget_seconds),
+            deadline=deadline,
             policy=deps.retry_policy,
         )
         output = update_user(request, account, client, deps)
