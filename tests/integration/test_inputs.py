@@ -287,6 +287,11 @@ def test_companies_are_created_if_missing_then_attached(
     globex = sandbox.company_by_company_id("globex")
     assert globex is not None
     assert existing["id"] == (sandbox.company_by_company_id("acme") or {})["id"]
+    # Both were looked up alongside the user; only the missing one was created.
+    upserts = [e.body_json for e in api_requests(sandbox, "POST") if e.route == "/companies"]
+    assert upserts == [{"company_id": "globex"}]
+    finds = [e.query["company_id"] for e in api_requests(sandbox, "GET") if e.route == "/companies"]
+    assert sorted(finds) == [["acme"], ["globex"]]
     returned = json.loads(output.json_output or "")
     assert {c["id"] for c in returned["companies"]["data"]} == {existing["id"], globex["id"]}
     # Companies only: nothing to PUT, the final state is read back.
@@ -320,7 +325,8 @@ def test_every_request_carries_auth_version_and_accept(
     )
 
     exchanges = api_requests(sandbox)
-    assert len(exchanges) == 5
+    # search, data attributes, company find, company upsert, attach, PUT
+    assert len(exchanges) == 6
     for exchange in exchanges:
         assert exchange.headers["authorization"].startswith("Bearer ")
         assert exchange.headers["intercom-version"] == "2.14"

@@ -50,6 +50,8 @@ def connected_account_problem(
     if name.startswith("arn:"):
         if not arn:
             return "is not a valid Secrets Manager secret ARN"
+        if region and arn["partition"] != _partition(region):
+            return f"must be a secret in this function's partition ({_partition(region)})"
         if region and arn["region"] != region:
             return f"must be a secret in this function's region ({region})"
         if account_id and arn["account"] != account_id:
@@ -62,6 +64,18 @@ def connected_account_problem(
     if any(part in {"", ".", ".."} for part in secret_name[len(prefix) :].split("/")):
         return "must not contain empty, '.' or '..' path segments"
     return None
+
+
+def _partition(region: str) -> str:
+    for prefix, partition in (
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-iso-", "aws-iso"),
+    ):
+        if region.startswith(prefix):
+            return partition
+    return "aws"
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,10 @@ def _is_list_response(data: Any) -> bool:
     return isinstance(data, dict) and isinstance(data.get("data"), list)
 
 
+def _is_company_or_list(data: Any) -> bool:
+    return _is_list_response(data) or (isinstance(data, dict) and "id" in data)
+
+
 @dataclass
 class CallStats:
     calls: int = 0
@@ -197,6 +201,15 @@ class IntercomClient:
         )
 
     # -- companies ------------------------------------------------------------------------
+
+    def find_company(self, company_id: str) -> IntercomResponse:
+        """The company with your ``company_id`` (Intercom answers one company, or a list)."""
+        return self._call(
+            "GET",
+            "/companies",
+            f"/companies?company_id={quote(company_id, safe='')}",
+            expect=_is_company_or_list,
+        )
 
     def upsert_company(self, company_id: str) -> IntercomResponse:
         """Create the company if it is missing (as the legacy API did); return it either way."""

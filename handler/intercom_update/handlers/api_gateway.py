@@ -48,7 +48,7 @@ def update_user_route() -> Response[str]:
     event = app.current_event
     try:
         payload = json.loads(event.decoded_body or "")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep to parse
         error = InputValidationError(
             "the request body must be a JSON object with the inputs", field="(body)"
         )

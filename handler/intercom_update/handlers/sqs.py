@@ -35,7 +35,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def update_from_record(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     try:
         payload = json.loads(event.get("body") or "")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep to parse
         error = InputValidationError("the message body must be a JSON object", field="(body)")
         raise UpdateUnsuccessfulError(UpdateUserOutput.unsuccessful(error)) from None
     output = process_update(

@@ -1,4 +1,10 @@
-"""Companies: create the missing ones (as the legacy API did) and attach them to the user."""
+"""Companies: find them while the user is looked up, create the missing ones, attach them all.
+
+Finding is a read, so it overlaps the user lookup without writing anything before the checks.
+Afterwards each company that exists is attached at once, and each missing one is created (as
+the legacy API did, with an idempotent upsert) and then attached: one round trip after the
+checks in the common case, two for a new company.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +25,31 @@ class CompanyResult:
     error: UpdateUserError | None
 
 
-def _upsert_and_attach(client: IntercomClient, contact_id: str, company_id: str) -> CompanyResult:
-    intercom_id: str | None = None
+def _find(client: IntercomClient, company_id: str) -> str | None:
+    """The Intercom id of your company ``company_id``, or None to create-or-find it later."""
     try:
-        company = client.upsert_company(company_id)
-        intercom_id = str(company.data["id"])
+        response = client.find_company(company_id)
+    except IntercomApiError:
+        # 404 means missing; any other refusal shows again, precisely, on the upsert.
+        return None
+    data: dict[str, Any] = response.data
+    candidates = data["data"] if isinstance(data.get("data"), list) else [data]
+    for company in candidates:
+        if isinstance(company, dict) and company.get("company_id") == company_id:
+            return str(company["id"])
+    return None
+
+
+def start_finding(client: IntercomClient, company_ids: list[str]) -> list[Future[str | None]]:
+    return [concurrency.submit(_find, client, company_id) for company_id in company_ids]
+
+
+def _attach(
+    client: IntercomClient, contact_id: str, company_id: str, intercom_id: str | None
+) -> CompanyResult:
+    try:
+        if intercom_id is None:
+            intercom_id = str(client.upsert_company(company_id).data["id"])
         client.attach_company(contact_id, intercom_id)
     except IntercomApiError as error:
         step = "attaching" if intercom_id else "creating or finding"
@@ -34,10 +60,16 @@ def _upsert_and_attach(client: IntercomClient, contact_id: str, company_id: str)
 
 
 def start_attaching(
-    client: IntercomClient, contact_id: str, company_ids: list[str]
+    client: IntercomClient,
+    contact_id: str,
+    company_ids: list[str],
+    intercom_ids: list[str | None],
 ) -> list[Future[CompanyResult]]:
-    """Each company's upsert-then-attach runs concurrently with the others."""
-    return [concurrency.submit(_upsert_and_attach, client, contact_id, cid) for cid in company_ids]
+    """Attach every company concurrently, creating those without an Intercom id first."""
+    return [
+        concurrency.submit(_attach, client, contact_id, company_id, intercom_id)
+        for company_id, intercom_id in zip(company_ids, intercom_ids, strict=True)
+    ]
 
 
 def check_attached(results: list[CompanyResult]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -21,3 +21,14 @@ def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
             _EXECUTOR = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="intercom")
         executor = _EXECUTOR
     return executor.submit(fn, *args)
+
+
+def settle(futures: list[Future[Any]]) -> None:
+    """Wait until every call has ended, so that none is left in flight when the run returns."""
+    wait(futures)
+
+
+def results(futures: list[Future[T]]) -> list[T]:
+    """Every result once all have ended; raises the first failure (in submission order)."""
+    wait(futures)
+    return [future.result() for future in futures]

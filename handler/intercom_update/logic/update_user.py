@@ -98,16 +98,23 @@ def update_user(
 ) -> UpdateUserOutput:
     """Apply one validated request. Raises UpdateUserError or ServiceUnavailableError."""
     texts = request.custom_attribute_texts()
+    company_ids = request.company_ids()
+    # Round one: only reads, overlapped: the user, the attribute catalog, the companies.
     lookup = concurrency.submit(find_contact, client, request.update_by, request.value)
-    catalog_future: Future[Any] | None = None
+    catalog: Future[Any] | None = None
     if texts:
-        catalog_future = concurrency.submit(deps.catalog.get, account.cache_key, client)
-    contact = _result(lookup, catalog_future)
+        catalog = concurrency.submit(deps.catalog.get, account.cache_key, client)
+    found = companies.start_finding(client, company_ids)
+    reads: list[Future[Any]] = [lookup, *found, *([catalog] if catalog else [])]
     try:
-        return _write(request, texts, contact, account, client, deps, catalog_future)
-    except UpdateUserError as error:
-        error.contact_id = contact.id
-        raise
+        contact = lookup.result()
+        try:
+            return _write(request, texts, contact, account, client, deps, catalog, found)
+        except UpdateUserError as error:
+            error.contact_id = contact.id
+            raise
+    finally:
+        concurrency.settle(reads)
 
 
 def _write(
@@ -117,22 +124,25 @@ def _write(
     account: ConnectedAccount,
     client: IntercomClient,
     deps: Dependencies,
-    catalog_future: Future[Any] | None,
+    catalog: Future[Any] | None,
+    found: list[Future[str | None]],
 ) -> UpdateUserOutput:
     plan = AttributePlan(values={}, to_create={})
-    if catalog_future is not None:
-        plan = _plan_attributes(request, texts, account, client, deps, catalog_future)
+    if catalog is not None:
+        plan = _plan_attributes(request, texts, account, client, deps, catalog)
 
     company_ids = request.company_ids()
-    company_futures = companies.start_attaching(client, contact.id, company_ids)
+    known_ids = concurrency.results(found)
+    # Everything is checked: now the writes, overlapped, with the PUT last.
     creations = [
         concurrency.submit(create_attribute, client, deps.catalog, account.cache_key, name, kind)
         for name, kind in plan.to_create.items()
     ]
-    company_results = [future.result() for future in company_futures]
-    for creation in creations:
-        creation.result()
-    companies.check_attached(company_results)
+    attaches = companies.start_attaching(client, contact.id, company_ids, known_ids)
+    writes: list[Future[Any]] = [*creations, *attaches]
+    concurrency.settle(writes)
+    concurrency.results(creations)
+    companies.check_attached(concurrency.results(attaches))
 
     changes = contact_changes(request, plan.values, deps.clock())
     try:
@@ -145,15 +155,6 @@ def _write(
     except IntercomApiError as error:
         raise translate(error, "updating the contact") from None
     return UpdateUserOutput.success(json_output=final.text, contact_id=contact.id)
-
-
-def _result(lookup: Future[FoundContact], other: Future[Any] | None) -> FoundContact:
-    try:
-        return lookup.result()
-    except BaseException:
-        if other is not None:
-            other.cancel()
-        raise
 
 
 def _plan_attributes(

@@ -84,7 +84,8 @@ def _check_text(value: Any) -> Any:
 
 
 def _check_email(value: Any) -> Any:
-    if isinstance(value, str) and not _EMAIL.match(value):
+    # Longer text is refused by the length limit; on it the pattern backtracks quadratically.
+    if isinstance(value, str) and len(value) <= MAX_TEXT and not _EMAIL.match(value):
         raise ValueError("must be an email address like jane@example.com")
     return value
 
@@ -284,7 +285,10 @@ def _cross_field_problems(
         if isinstance(name, str) and has_value:
             if name in seen:
                 problems.append(
-                    {"field": name_key, "message": f"'{name}' is already set by {seen[name]}"}
+                    {
+                        "field": name_key,
+                        "message": f"'{_field_label(name)}' is already set by {seen[name]}",
+                    }
                 )
             else:
                 seen[name] = name_key
@@ -333,7 +337,7 @@ def parse_update_request(
 
 def _field_label(field: str) -> str:
     # Unknown keys come from hostile or mistyped events: show a bounded, printable label.
-    label = _CONTROL.sub("?", field)
+    label = _CONTROL.sub("?", field) or '""'
     return label if len(label) <= 64 else label[:61] + "..."
 
 
