@@ -65,6 +65,16 @@ layer-requirements: $(UV)  ## regenerate layers/requirements.txt from uv.lock
 sandbox: venv  ## run the local Intercom sandbox in the foreground (token: see README)
 	$(RUN) python -m intercom_sandbox --port 8765
 
+# The benchmark's own environment: the locked runtime deps, moto, and the official SDK
+# (python-intercom) that it compares against, which never enters .venv or the Lambda layer.
+BENCH_VENV := .venv-bench
+bench: $(UV)  ## benchmark against the official SDK: latency, round trips, CPU, cold start, memory (benchmarks/README.md)
+	@[ -x $(BENCH_VENV)/bin/python ] || $(UV) venv --quiet $(BENCH_VENV) --python "$(PYTHON)"
+	@$(UV) export --quiet --frozen --no-emit-project --no-hashes --format requirements-txt -o $(BENCH_VENV)/lock-all.txt
+	@$(UV) export --quiet --frozen --no-dev --no-emit-project --no-hashes --format requirements-txt -o $(BENCH_VENV)/lock-runtime.txt
+	$(UV) pip install --quiet --python $(BENCH_VENV)/bin/python -r $(BENCH_VENV)/lock-runtime.txt -c $(BENCH_VENV)/lock-all.txt 'moto[server]' 'python-intercom==5.0.1'
+	$(BENCH_VENV)/bin/python -m benchmarks.bench $(BENCH_ARGS)
+
 clean:  ## remove generated environments and caches
 	rm -rf .venv .venv-py311 .venv-bench .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache \
 		.hypothesis

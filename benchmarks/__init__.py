@@ -1,0 +1,1 @@
+"""``make bench``: latency, CPU, cold start and memory, ours against the official SDK."""
