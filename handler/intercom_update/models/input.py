@@ -38,7 +38,7 @@ UpdateBy = Literal["email", "user_id", "id", "phone"]
 
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ().\-]{2,31}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Intercom's data attribute names: no dots (they separate the path in search) and no leading '$'.
 _ATTRIBUTE_NAME_FORBIDDEN = re.compile(r"[.\x00-\x1f\x7f\"\\{}\[\]]")
 
