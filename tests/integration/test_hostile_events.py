@@ -350,7 +350,8 @@ FRAGMENTS: Final = (
 )
 injected_value = (
     st.lists(
-        st.sampled_from(FRAGMENTS) | st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp"))),
+        st.sampled_from(FRAGMENTS)
+        | st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp"))),
         min_size=1,
         max_size=6,
     )
