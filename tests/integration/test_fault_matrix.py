@@ -3,8 +3,8 @@
 Each row injects faults with the sandbox, runs one update that makes every kind of call (the
 lookup, the data attributes list, two company finds, upserts and attaches, the PUT), and asserts
 both the output (or the raised error) and the final state in the sandbox.
-The README's "Reliability and security" section is this table in prose; ``test_the_reliability_doc_lists_every_row``
-keeps the two in step.
+The README's "Reliability and security" section is this table in prose;
+``test_the_reliability_doc_lists_every_row`` keeps the two in step.
 
 Faults that ``test_retries.py`` already pins on the PUT (5xx, 408, drop, malformed, empty, read
 timeout, 429, a persistent outage) are not repeated: these rows cover every other call.
