@@ -348,7 +348,8 @@ class IntercomClient:
         ceiling = min(
             self._policy.max_delay_s, self._policy.base_delay_s * 2.0 ** min(attempt - 1, 16)
         )
-        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 # nosec B311 - jitter, not crypto
+        # Jitter, not cryptography: the standard generator is the right tool.
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 # nosec B311
 
     def _rate_limit_wait(self, headers: Mapping[str, str], attempt: int) -> float:
         cap = self._policy.max_rate_limit_wait_s
