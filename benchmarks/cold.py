@@ -14,23 +14,13 @@ import sys
 import time
 
 from intercom_update.handlers import direct
-
-
-class _Context:
-    """The parts of Lambda's context object the handler reads."""
-
-    function_name = "UpdateUserFunction"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:UpdateUserFunction"
-    aws_request_id = "bench-cold"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
+from scripts.local_context import LocalLambdaContext
 
 if __name__ == "__main__":
     imported_at = time.perf_counter()
-    output = direct.lambda_handler(json.loads(sys.argv[1]), _Context())
+    output = direct.lambda_handler(
+        json.loads(sys.argv[1]), LocalLambdaContext(aws_request_id="bench-cold")
+    )
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result = {"outcome": output["outcome"], "maxrss_kb": peak_kb, "imported_at": imported_at}
     print("RESULT " + json.dumps(result), flush=True)

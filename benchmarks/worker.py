@@ -34,20 +34,9 @@ from benchmarks.common import (
     full_update_event,
     median,
 )
+from scripts.local_context import LocalLambdaContext
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-class BenchContext:
-    """The parts of Lambda's context object the handlers read."""
-
-    function_name = "UpdateUserFunction"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:UpdateUserFunction"
-    aws_request_id = "bench-warm"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 def load(impl: Impl) -> Handler:
@@ -100,7 +89,7 @@ def traced(impl: Impl, base_url: str) -> Iterator[list[tuple[float, float]]]:
 
 
 def _invoke(handler: Handler, event: dict[str, Any]) -> None:
-    output = handler(event, BenchContext())
+    output = handler(event, LocalLambdaContext(aws_request_id="bench-warm"))
     if output.get("outcome") != "success":
         raise RuntimeError(f"the update did not succeed: {json.dumps(output)[:2000]}")
 

@@ -16,23 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from intercom_sandbox import IntercomSandbox
+from scripts.local_context import LocalLambdaContext
 
 DEMO_TOKEN = "tok_demo_not_a_real_token"  # noqa: S105 - the sandbox's own demo token
 DEMO_SECRET = "intercom/demo"  # noqa: S105 - a secret's name, not its value
 DEMO_CONTACT_ID = "6571a0b2c3d4e5f601234567"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class DemoContext:
-    """The parts of Lambda's context object the handler reads."""
-
-    function_name = "UpdateUserFunction"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:UpdateUserFunction"
-    aws_request_id = "demo-request"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 def _show(title: str, value: Any) -> None:
@@ -99,8 +88,6 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
-    from intercom_sandbox import IntercomSandbox
-
     with IntercomSandbox(tokens=(DEMO_TOKEN,)) as sandbox:
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         moto.start()
@@ -121,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             from intercom_update.models.errors import ServiceUnavailableError
 
             try:
-                output = direct.lambda_handler(event, DemoContext())
+                output = direct.lambda_handler(event, LocalLambdaContext(aws_request_id="demo"))
             except ServiceUnavailableError as unavailable:
                 print(f"\nraised {type(unavailable).__name__}: {unavailable}")
                 return 1

@@ -13,14 +13,11 @@ timeout, 429, a persistent outage) are not repeated: these rows cover every othe
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 
 import pytest
@@ -35,6 +32,7 @@ from intercom_update.models.errors import (
 from intercom_update.models.input import UpdateBy
 from tests.integration.conftest import FAST_RETRIES
 from tests.support.intercom import SECRET_NAME, TOKEN, Run, api_requests
+from tests.support.stub_aws import CannedAnswer, StubAwsEndpoint
 
 RELIABILITY_DOC = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -55,87 +53,6 @@ ATTACH = "/contacts/*/companies"
 COMPANIES_PATH = "/companies"  # GET ?company_id= finds a company, POST upserts one
 DATA_ATTRIBUTES = "/data_attributes"
 FAR_FUTURE_RESET = "4102444800"  # 2100-01-01: a rate-limit window that outlasts any budget
-
-# -- a stand-in for Secrets Manager -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CannedAnswer:
-    """What the stand-in answers to every request (AWS JSON 1.1 protocol)."""
-
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0
-
-
-class StubAwsEndpoint:
-    """A local HTTP server for ``AWS_ENDPOINT_URL``: answers every request alike and counts them.
-
-    Used to throttle or slow Secrets Manager down, and to prove that no call reaches it at all.
-    """
-
-    def __init__(self, answer: CannedAnswer) -> None:
-        self.answer = answer
-        self._lock = threading.Lock()
-        self._targets: list[str] = []
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet."""
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                stub.record(self.headers.get("X-Amz-Target", ""))
-                answer = stub.answer
-                if answer.delay_s:
-                    time.sleep(answer.delay_s)
-                body = json.dumps(answer.body).encode()
-                self.send_response(answer.status)
-                headers = {"Content-Type": "application/x-amz-json-1.1", **answer.headers}
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    @property
-    def targets(self) -> list[str]:
-        """The ``X-Amz-Target`` of each request (e.g. ``secretsmanager.GetSecretValue``)."""
-        with self._lock:
-            return list(self._targets)
-
-    def record(self, target: str) -> None:
-        with self._lock:
-            self._targets.append(target)
-
-    def __enter__(self) -> StubAwsEndpoint:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 def secret_value_answer(token: str, delay_s: float = 0.0) -> CannedAnswer:

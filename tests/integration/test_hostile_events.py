@@ -27,12 +27,11 @@ from intercom_update.models.errors import InputValidationError
 from intercom_update.models.failures import UpdateUnsuccessfulError
 from intercom_update.models.input import FIELD_NAMES, parse_update_request
 from tests.contract.openapi import assert_exchanges_conform
-from tests.integration.test_fault_matrix import CannedAnswer, StubAwsEndpoint
+from tests.support.events import TRIGGERS, Trigger, api_event, eventbridge_event, sqs_event
 from tests.support.intercom import SECRET_NAME
 from tests.support.lambda_context import ACCOUNT_ID, REGION, FakeLambdaContext
+from tests.support.stub_aws import CannedAnswer, StubAwsEndpoint
 
-Trigger = Literal["direct", "api_gateway", "eventbridge", "sqs"]
-TRIGGERS: Final[tuple[Trigger, ...]] = ("direct", "api_gateway", "eventbridge", "sqs")
 EXAMPLES_INVALID: Final = 500
 EXAMPLES_INJECTION_PER_TRIGGER: Final = 200
 # Fixtures are per test, not per example: each example resets what it uses itself.
@@ -41,69 +40,6 @@ OVER_HTTP: Final = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-# -- events as each trigger delivers them -----------------------------------------------------
-
-
-def api_event(body: str, *, base64_encoded: bool = False) -> dict[str, Any]:
-    return {
-        "resource": "/users/update",
-        "path": "/users/update",
-        "httpMethod": "POST",
-        "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": "/users/update",
-            "httpMethod": "POST",
-            "path": "/v1/users/update",
-            "stage": "v1",
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "identity": {"sourceIp": "127.0.0.1"},
-        },
-        "body": body,
-        "isBase64Encoded": base64_encoded,
-    }
-
-
-def eventbridge_event(detail: Any) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-        "detail-type": "UpdateIntercomUser",
-        "source": "app.users",
-        "account": "123456789012",
-        "time": "2026-11-27T10:00:00Z",
-        "region": "eu-west-1",
-        "resources": [],
-        "detail": detail,
-    }
-
-
-def sqs_event(body: str) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": "msg-0",
-                "receiptHandle": "handle-0",
-                "body": body,
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "1764237600000",
-                    "SenderId": "AIDAEXAMPLE",
-                    "ApproximateFirstReceiveTimestamp": "1764237600001",
-                },
-                "messageAttributes": {},
-                "md5OfBody": "0" * 32,
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:UpdateUserQueue",
-                "awsRegion": "eu-west-1",
-            }
-        ]
-    }
 
 
 def deliver(trigger: Trigger, payload: Any) -> str | None:

@@ -24,12 +24,12 @@ from intercom_sandbox import Fault, IntercomSandbox
 from intercom_update.handlers import api_gateway, direct, eventbridge, sqs
 from intercom_update.models.errors import ServiceUnavailableError
 from intercom_update.models.failures import UpdateUnsuccessfulError
-from tests.integration.test_fault_matrix import CannedAnswer, StubAwsEndpoint
-from tests.integration.test_hostile_events import Trigger, api_event, eventbridge_event, sqs_event
 from tests.support.aws import put_secret
+from tests.support.events import Trigger, api_event, eventbridge_event, sqs_event
 from tests.support.intercom import SECRET_NAME, TOKEN
 from tests.support.lambda_context import ACCOUNT_ID, REGION, FakeLambdaContext
 from tests.support.logs import captured_logs
+from tests.support.stub_aws import CannedAnswer, StubAwsEndpoint
 
 # A second token, for secrets the sandbox refuses or the function cannot use.
 REFUSED_TOKEN: Final = "tok_refused_3c9a71d0e5b8"

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final, Literal
 
 from tests.support.intercom import SECRET_NAME
+
+Trigger = Literal["direct", "api_gateway", "eventbridge", "sqs"]
+TRIGGERS: Final[tuple[Trigger, ...]] = ("direct", "api_gateway", "eventbridge", "sqs")
 
 
 def direct_event(**inputs: Any) -> dict[str, Any]:
     return {"connected_account": SECRET_NAME, "value": "ada@example.com", **inputs}
 
 
-def api_event(body: str) -> dict[str, Any]:
+def api_event(body: str, *, base64_encoded: bool = False) -> dict[str, Any]:
     return {
         "resource": "/users/update",
         "path": "/users/update",
@@ -31,7 +34,7 @@ def api_event(body: str) -> dict[str, Any]:
             "identity": {"sourceIp": "127.0.0.1"},
         },
         "body": body,
-        "isBase64Encoded": False,
+        "isBase64Encoded": base64_encoded,
     }
 
 
