@@ -120,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
             _show("User after", _user_view(after, sandbox.contact_companies(ada["id"])))
             print("\n== Requests Intercom received")
             for exchange in sandbox.exchanges:
-                print(f"  {exchange.method:4} {exchange.path} -> {exchange.status}")
+                query = "&".join(f"{k}={v}" for k, values in exchange.query.items() for v in values)
+                target = f"{exchange.path}?{query}" if query else exchange.path
+                print(f"  {exchange.method:4} {target} -> {exchange.status}")
             return 0 if output["outcome"] == "success" else 1
         finally:
             moto.stop()
