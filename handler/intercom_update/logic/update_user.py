@@ -109,7 +109,9 @@ def update_user(
     try:
         contact = lookup.result()
         try:
-            return _write(request, texts, contact, account, client, deps, catalog, found)
+            return _write(
+                request, texts, contact, account, client, deps, catalog, company_ids, found
+            )
         except UpdateUserError as error:
             error.contact_id = contact.id
             raise
@@ -125,13 +127,13 @@ def _write(
     client: IntercomClient,
     deps: Dependencies,
     catalog: Future[Any] | None,
+    company_ids: list[str],
     found: list[Future[str | None]],
 ) -> UpdateUserOutput:
     plan = AttributePlan(values={}, to_create={})
     if catalog is not None:
         plan = _plan_attributes(request, texts, account, client, deps, catalog)
 
-    company_ids = request.company_ids()
     known_ids = concurrency.results(found)
     # Everything is checked: now the writes, overlapped, with the PUT last.
     creations = [
