@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import urllib3
 
 from intercom_sandbox import Fault, IntercomSandbox
+from intercom_update.dal.intercom_client import Deadline, IntercomClient
 from intercom_update.logic.update_user import Dependencies, process_update
 from intercom_update.models.errors import IntercomUnavailableError
 from tests.integration.conftest import FAST_RETRIES
@@ -147,3 +151,53 @@ def test_a_read_timeout_is_retried(run: Run, sandbox: IntercomSandbox, ada: dict
     while len(api_requests(sandbox, "PUT")) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(api_requests(sandbox, "PUT")) == 2
+
+
+class _Drip(BaseHTTPRequestHandler):
+    """Sends the headers at once, then one byte of the body every 0.2 s (a stalling proxy)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b'{"type": "list", "data": [], "total_count": 0}' + b" " * 200
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass  # the client gave up: that is the point
+
+
+def test_a_body_that_trickles_in_is_cut_at_the_deadline() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Drip)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        client = IntercomClient(
+            base_url=f"http://{host!s}:{port}",
+            token="tok_drip_0123456789",
+            api_version="2.14",
+            deadline=Deadline(1.5),
+            policy=FAST_RETRIES,
+            pool=urllib3.PoolManager(retries=False),
+        )
+        started = time.monotonic()
+        with pytest.raises(IntercomUnavailableError):
+            client.search_users("email", "ada@example.com", per_page=10)
+        elapsed = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    # Each byte comes quickly, so no single read times out: only the deadline ends it.
+    assert elapsed < 1.5 + 0.5

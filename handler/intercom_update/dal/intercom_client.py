@@ -23,6 +23,9 @@ from intercom_update.models.errors import IntercomUnavailableError
 from intercom_update.observability import logger, tracer
 
 USER_AGENT: Final = "intercom-update-user-lambda/0.1 (+urllib3)"
+# A contact with 10 embedded companies is a few KB; anything near this is not an answer to us.
+MAX_RESPONSE_BYTES: Final = 5 * 1024 * 1024
+_READ_CHUNK: Final = 64 * 1024
 _POOL_LOCK = threading.Lock()
 _POOL: urllib3.PoolManager | None = None
 
@@ -273,9 +276,12 @@ class IntercomClient:
                 raise IntercomUnavailableError(
                     f"Intercom {method} {route}: out of time after {attempt - 1} attempt(s)"
                 )
+            # total bounds connecting plus waiting for the headers; the body is read against the
+            # deadline below, since a read timeout only bounds each single read.
             timeout = urllib3.Timeout(
                 connect=min(policy.connect_timeout_s, remaining),
                 read=min(policy.read_timeout_s, remaining),
+                total=remaining,
             )
             self.stats.count(retry=attempt > 1)
             started = time.monotonic()
@@ -289,14 +295,16 @@ class IntercomClient:
                         timeout=timeout,
                         retries=False,
                         redirect=False,
+                        preload_content=False,
                     )
                     segment.put_annotation("intercom_status", str(response.status))
+                    data = self._read_body(response, url)
             except urllib3.exceptions.HTTPError as exc:
                 problem = f"{type(exc).__name__} after {time.monotonic() - started:.2f}s"
                 wait = self._backoff(attempt)
             else:
                 status = response.status
-                text = response.data.decode("utf-8", errors="replace")
+                text = data.decode("utf-8", errors="replace")
                 logger.debug(
                     "intercom call",
                     extra={
@@ -343,6 +351,37 @@ class IntercomClient:
                 },
             )
             self._sleep(wait)
+
+    def _read_body(self, response: urllib3.BaseHTTPResponse, url: str) -> bytes:
+        """The whole body, within the deadline and a size bound; else the connection is dropped."""
+        chunks: list[bytes] = []
+        size = 0
+        sock = getattr(getattr(response, "connection", None), "sock", None)
+        try:
+            while True:
+                remaining = self._deadline.remaining()
+                if remaining <= 0:
+                    raise urllib3.exceptions.ReadTimeoutError(
+                        None,  # type: ignore[arg-type]  # no pool to name: urllib3 allows it
+                        url,
+                        "the response body did not arrive within the time budget",
+                    )
+                if sock is not None:  # each wait for the next bytes ends at the deadline
+                    sock.settimeout(min(self._policy.read_timeout_s, remaining))
+                chunk = response.read1(_READ_CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise urllib3.exceptions.ProtocolError(
+                        f"response larger than {MAX_RESPONSE_BYTES} bytes"
+                    )
+                chunks.append(chunk)
+        except BaseException:
+            response.close()  # half-read: never hand this connection to the next request
+            raise
+        response.release_conn()
+        return b"".join(chunks)
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(
