@@ -28,6 +28,9 @@ STATUS_BY_ERROR_CODE: Final = {
     "intercom_error": 502,
 }
 RETRY_AFTER_SECONDS: Final = 30
+# API Gateway's REST integration gives up after 29 s, counting a cold start's init: the update
+# must answer well before, so that the caller gets the contract's 503 and not the gateway's 504.
+API_GATEWAY_BUDGET_S: Final = 25.0
 
 app = APIGatewayRestResolver()
 
@@ -56,7 +59,9 @@ def update_user_route() -> Response[str]:
     context = app.lambda_context
     try:
         output = process_update(
-            payload, time_budget_s=time_budget(context), function_arn=function_arn(context)
+            payload,
+            time_budget_s=time_budget(context, API_GATEWAY_BUDGET_S),
+            function_arn=function_arn(context),
         )
     except ServiceUnavailableError as unavailable:
         body = {

@@ -8,12 +8,16 @@ from typing import Any
 SAFETY_MARGIN_S = 1.5
 
 
-def time_budget(context: Any) -> float | None:
-    """Seconds the update may spend, or None outside Lambda (the settings' default applies)."""
+def time_budget(context: Any, cap_s: float | None = None) -> float | None:
+    """Seconds the update may spend, or None outside Lambda (the settings' default applies).
+
+    ``cap_s`` bounds it further where the caller waits less than the function may run.
+    """
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if not callable(remaining):
-        return None
-    return max(0.0, float(remaining()) / 1000 - SAFETY_MARGIN_S)
+        return cap_s
+    budget = max(0.0, float(remaining()) / 1000 - SAFETY_MARGIN_S)
+    return budget if cap_s is None else min(budget, cap_s)
 
 
 def function_arn(context: Any) -> str | None:
