@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from intercom_sandbox import Fault, IntercomSandbox
+from intercom_update.dal.intercom_client import Deadline, IntercomClient
+from intercom_update.logic.custom_attributes import AttributeSpec
 from intercom_update.logic.update_user import Dependencies, process_update
 from intercom_update.models.errors import ConnectedAccountUnavailableError, IntercomUnavailableError
 from tests.support.aws import put_secret
@@ -195,3 +197,53 @@ def test_intercom_unavailable_is_raised_after_bounded_attempts(
     assert "gave up after 4 attempts" in str(raised.value)
     assert len(sandbox.exchanges) == 4
     assert writes(sandbox) == []
+
+
+def test_a_failed_attribute_creation_still_reports_each_company(
+    run: Run, sandbox: IntercomSandbox, ada: dict[str, Any]
+) -> None:
+    sandbox.add_fault(Fault(method="POST", path="/data_attributes", status=403))
+
+    output = run(
+        value="ada@example.com",
+        name="Changed",
+        company_id_1="acme",
+        create_missing_attributes=True,
+        utm_source="ads",
+    )
+
+    assert output.error is not None
+    assert output.error["code"] == "unauthorized"
+    assert "1 of 1 companies attached" in output.error["message"]
+    assert output.error["details"] == [{"company_id": "acme", "status": "attached"}]
+    assert [c["company_id"] for c in sandbox.contact_companies(ada["id"])] == ["acme"]
+    assert api_requests(sandbox, "PUT") == []
+
+
+def test_a_type_changed_since_the_attribute_list_was_cached_is_looked_up_again(
+    run: Run, deps: Dependencies, account: str, sandbox: IntercomSandbox, ada: dict[str, Any]
+) -> None:
+    sandbox.add_data_attribute("seats", data_type="integer")
+    workspace = deps.accounts.resolve(account).cache_key
+    deps.catalog.get(workspace, _client(deps, account))
+    # As if the container had cached the list when "seats" was still a boolean.
+    deps.catalog.remember(workspace, AttributeSpec("seats", "boolean", None, True))
+
+    output = run(
+        value="ada@example.com", custom_attribute_1_name="seats", custom_attribute_1_value="12"
+    )
+
+    assert output.outcome == "success", output.error
+    assert sandbox.contact(ada["id"])["custom_attributes"] == {"seats": 12}
+    assert len([e for e in sandbox.exchanges if e.route == "/data_attributes"]) == 2
+
+
+def _client(deps: Dependencies, account: str) -> IntercomClient:
+    connected = deps.accounts.resolve(account)
+    return IntercomClient(
+        base_url=connected.base_url,
+        token=connected.token,
+        api_version="2.14",
+        deadline=Deadline(10),
+        policy=deps.retry_policy,
+    )

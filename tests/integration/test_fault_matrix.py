@@ -263,10 +263,10 @@ ROWS: list[Row] = [
     ),
     # Final answers: reported, never retried.
     Row(
-        "403 on company find (the upsert decides)",
+        "403 on company find",
         (Fault("GET", COMPANIES_PATH, status=403),),
-        "success",
-        "updated",
+        "unauthorized",
+        "untouched",
         retried=False,
     ),
     Row(

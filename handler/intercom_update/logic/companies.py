@@ -26,12 +26,16 @@ class CompanyResult:
 
 
 def _find(client: IntercomClient, company_id: str) -> str | None:
-    """The Intercom id of your company ``company_id``, or None to create-or-find it later."""
+    """The Intercom id of your company ``company_id``, or None if it does not exist yet.
+
+    Any refusal other than 404 is final, and raised here: before anything is written.
+    """
     try:
         response = client.find_company(company_id)
-    except IntercomApiError:
-        # 404 means missing; any other refusal shows again, precisely, on the upsert.
-        return None
+    except IntercomApiError as error:
+        if error.status == 404:
+            return None
+        raise translate(error, f"looking company {company_id!r} up") from None
     data: dict[str, Any] = response.data
     candidates = data["data"] if isinstance(data.get("data"), list) else [data]
     for company in candidates:
@@ -72,17 +76,23 @@ def start_attaching(
     ]
 
 
-def check_attached(results: list[CompanyResult]) -> None:
-    """Raise one error describing exactly which companies are attached and which are not."""
+def check_attached(results: list[CompanyResult], also: UpdateUserError | None = None) -> None:
+    """Raise one error describing exactly which companies are attached and which are not.
+
+    ``also`` is a failure of the same write phase elsewhere (creating an attribute): the run
+    fails with it, and still says what happened to each company.
+    """
     errors = [r.error for r in results if r.error]
-    if not errors:
+    if not errors and also is None:
         return
+    if not results and also is not None:
+        raise also
     details: list[dict[str, Any]] = [
         {"company_id": r.company_id, "status": "failed" if r.error else "attached"}
         | ({"error": r.error.message} if r.error else {})
         for r in results
     ]
-    first = errors[0]
+    first = also or errors[0]
     attached = len(results) - len(errors)
     message = (
         f"{attached} of {len(results)} companies attached; the contact's fields were not updated. "

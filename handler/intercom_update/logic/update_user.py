@@ -36,6 +36,7 @@ from intercom_update.logic.find_contact import FoundContact, find_contact
 from intercom_update.logic.intercom_errors import translate
 from intercom_update.models.errors import (
     AttributeNotFoundError,
+    InputValidationError,
     ServiceUnavailableError,
     UpdateUserError,
 )
@@ -141,10 +142,8 @@ def _write(
         for name, kind in plan.to_create.items()
     ]
     attaches = companies.start_attaching(client, contact.id, company_ids, known_ids)
-    writes: list[Future[Any]] = [*creations, *attaches]
-    concurrency.settle(writes)
-    concurrency.results(creations)
-    companies.check_attached(concurrency.results(attaches))
+    concurrency.settle([*creations, *attaches])
+    companies.check_attached(concurrency.results(attaches), also=_first_failure(creations))
 
     changes = contact_changes(request, plan.values, deps.clock())
     try:
@@ -159,6 +158,17 @@ def _write(
     return UpdateUserOutput.success(json_output=final.text, contact_id=contact.id)
 
 
+def _first_failure(futures: list[Future[None]]) -> UpdateUserError | None:
+    """The first unsuccessful outcome among finished calls; anything else is raised."""
+    for future in futures:
+        error = future.exception()
+        if isinstance(error, UpdateUserError):
+            return error
+        if error is not None:
+            raise error
+    return None
+
+
 def _plan_attributes(
     request: UpdateUserInput,
     texts: dict[str, tuple[str, str]],
@@ -170,13 +180,13 @@ def _plan_attributes(
     catalog, fresh = catalog_future.result()
     try:
         plan = plan_attributes(texts, catalog, create_missing=request.create_missing_attributes)
-    except AttributeNotFoundError:
+    except (AttributeNotFoundError, InputValidationError):
         if fresh:
             raise
-        plan = None
-    if plan is not None and (fresh or not plan.to_create):
-        return plan
-    # The cached list may predate an attribute created since: look once more before deciding.
+    else:
+        if fresh or not plan.to_create:
+            return plan
+    # The cached list may predate an attribute created or retyped since: look once more.
     catalog, _ = deps.catalog.get(account.cache_key, client, refresh=True)
     return plan_attributes(texts, catalog, create_missing=request.create_missing_attributes)
 
