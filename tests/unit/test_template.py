@@ -348,12 +348,20 @@ def test_iam_grants_only_the_secret_prefix_and_the_idempotency_table(
 
 
 @pytest.mark.parametrize("function", HANDLERS)
-def test_each_function_gets_only_the_runtime_policy(
-    template: dict[str, Any], function: str
+@pytest.mark.parametrize("enable_idempotency", ["true", "false"])
+def test_each_function_gets_only_the_policies_its_code_needs(
+    template: dict[str, Any], function: str, enable_idempotency: str
 ) -> None:
-    policies = template["Resources"][function]["Properties"]["Policies"]
-    assert policies == [ref("UpdateUserRuntimePolicy")]
-    assert template["Resources"]["UpdateUserRuntimePolicy"]["Type"] == "AWS::IAM::ManagedPolicy"
+    resolved = variant(template, EnableIdempotency=enable_idempotency)
+    policies = resolved["Resources"][function]["Properties"]["Policies"]
+    # Only the at-least-once triggers use the idempotency table (handlers/idempotency.py).
+    uses_table = function in {"EventBridgeUpdateUserFunction", "SqsUpdateUserFunction"}
+    expected = [ref("UpdateUserRuntimePolicy")]
+    if uses_table and enable_idempotency == "true":
+        expected.append(ref("IdempotencyTablePolicy"))
+    assert policies == expected
+    for policy in policies:
+        assert resolved["Resources"][policy["Ref"]]["Type"] == "AWS::IAM::ManagedPolicy"
 
 
 def test_the_connected_account_prefix_is_a_folder(template: dict[str, Any]) -> None:
@@ -366,13 +374,16 @@ def test_the_connected_account_prefix_is_a_folder(template: dict[str, Any]) -> N
         assert not pattern.fullmatch(bad), bad
 
 
-def test_the_only_hand_written_iam_is_the_runtime_policy(
+def test_the_only_hand_written_iam_is_the_two_managed_policies(
     template: dict[str, Any],
 ) -> None:
     kinds = {res["Type"] for res in template["Resources"].values()}
     assert "AWS::IAM::Role" not in kinds
     assert "AWS::IAM::Policy" not in kinds
-    assert len(resources_of_type(template, "AWS::IAM::ManagedPolicy")) == 1
+    assert set(resources_of_type(template, "AWS::IAM::ManagedPolicy")) == {
+        "UpdateUserRuntimePolicy",
+        "IdempotencyTablePolicy",
+    }
 
 
 # ------------------------------------------------------------------------------------ triggers
