@@ -279,3 +279,25 @@ def test_sqs_unavailable_record_is_reported_failed(
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
     assert sandbox.contact(ada["id"])["name"] == "Ada"
+
+
+def test_sqs_one_record_in_an_outage_does_not_starve_the_others(
+    sandbox: IntercomSandbox, ada: dict[str, Any], logs: FunctionOutput
+) -> None:
+    grace = sandbox.add_contact(role="user", email="grace@example.com", name="Grace")
+    alan = sandbox.add_contact(role="user", email="alan@example.com", name="Alan")
+    # Ada's PUT answers 503 only after 3 s: one record could spend the whole invocation.
+    sandbox.add_fault(
+        Fault(method="PUT", path=f"/contacts/{ada['id']}", status=503, delay_s=3, times=-1)
+    )
+    event = sqs_event(
+        json.dumps(direct_event(name="Ada (bulk)")),
+        json.dumps(direct_event(value="grace@example.com", name="Grace (bulk)")),
+        json.dumps(direct_event(value="alan@example.com", name="Alan (bulk)")),
+    )
+
+    response = sqs.lambda_handler(event, FakeLambdaContext(timeout_s=7.5))
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
+    assert sandbox.contact(grace["id"])["name"] == "Grace (bulk)"
+    assert sandbox.contact(alan["id"])["name"] == "Alan (bulk)"

@@ -155,9 +155,11 @@ class ConnectedAccounts:
                 from aws_lambda_powertools.utilities.parameters import SecretsProvider
                 from botocore.config import Config
 
+                # Secrets Manager answers in milliseconds; these bound a stuck call, which the
+                # run's deadline does not (boto3 cannot be cut from outside).
                 config = Config(
-                    connect_timeout=2,
-                    read_timeout=5,
+                    connect_timeout=1,
+                    read_timeout=3,
                     retries={"mode": "standard", "total_max_attempts": 3},
                 )
                 self._provider = SecretsProvider(boto_config=config)

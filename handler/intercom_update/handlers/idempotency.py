@@ -17,7 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from intercom_update.settings import get_settings
 
-Update = Callable[[dict[str, Any], LambdaContext | None], dict[str, Any]]
+# update(event, context, **options) -> output
+Update = Callable[..., dict[str, Any]]
 
 
 @cache
@@ -42,7 +43,11 @@ def _idempotent(table_name: str, ttl_seconds: int, event_key: str, update: Updat
 
 
 def once_per_event(
-    event_key: str, update: Update, event: dict[str, Any], context: LambdaContext | None
+    event_key: str,
+    update: Update,
+    event: dict[str, Any],
+    context: LambdaContext | None,
+    **options: Any,
 ) -> dict[str, Any]:
     """Run ``update(event, context)``, or return the recorded output of its first success.
 
@@ -50,11 +55,11 @@ def once_per_event(
     """
     settings = get_settings()
     if not settings.idempotency_table_name:
-        return update(event, context)
+        return update(event, context, **options)
     wrapped, config = _idempotent(
         settings.idempotency_table_name, settings.idempotency_ttl_seconds, event_key, update
     )
     if context is not None:
         config.register_lambda_context(context)
-    result: dict[str, Any] = wrapped(event=event, context=context)
+    result: dict[str, Any] = wrapped(event=event, context=context, **options)
     return result

@@ -8,6 +8,7 @@ the queue's maxReceiveCount, moves it to the dead-letter queue.
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -20,7 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from intercom_update.handlers.idempotency import once_per_event
-from intercom_update.handlers.lambda_context import function_arn, time_budget
+from intercom_update.handlers.lambda_context import FairShare, function_arn
 from intercom_update.logic.update_user import process_update
 from intercom_update.models.errors import InputValidationError
 from intercom_update.models.failures import UpdateUnsuccessfulError
@@ -32,30 +33,41 @@ from intercom_update.observability import logger, metrics, tracer
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def update_from_record(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
+def update_from_record(
+    event: dict[str, Any], context: LambdaContext | None, budget_s: float | None = None
+) -> dict[str, Any]:
     try:
         payload = json.loads(event.get("body") or "")
     except (ValueError, RecursionError):  # RecursionError: nesting too deep to parse
         error = InputValidationError("the message body must be a JSON object", field="(body)")
         raise UpdateUnsuccessfulError(UpdateUserOutput.unsuccessful(error)) from None
-    output = process_update(
-        payload, time_budget_s=time_budget(context), function_arn=function_arn(context)
-    )
+    output = process_update(payload, time_budget_s=budget_s, function_arn=function_arn(context))
     if output.outcome != "success":
         raise UpdateUnsuccessfulError(output)
     return output.to_dict()
 
 
 def record_handler(
-    record: SQSRecord, lambda_context: LambdaContext | None = None
+    record: SQSRecord, lambda_context: LambdaContext | None = None, *, share: FairShare
 ) -> dict[str, Any]:
-    return once_per_event("messageId", update_from_record, record.raw_event, lambda_context)
+    return once_per_event(
+        "messageId",
+        update_from_record,
+        record.raw_event,
+        lambda_context,
+        budget_s=share.next_budget(),
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    records = event.get("Records") if isinstance(event, dict) else None
+    share = FairShare(context, len(records) if isinstance(records, list) else 1)
     return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event=event,
+        record_handler=partial(record_handler, share=share),
+        processor=processor,
+        context=context,
     )
