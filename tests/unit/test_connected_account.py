@@ -124,8 +124,9 @@ def test_json_that_does_not_parse_is_refused(raw: str) -> None:
     error = refused(raw)
     assert "does not parse" in error.message
     assert_not_leaked(error, TOKEN, raw)
-    # The parser's error (which holds the document) is not chained for tracebacks to print.
-    assert error.__suppress_context__
+    # The parser's error (which holds the document) is not kept: not even as suppressed context.
+    assert error.__context__ is None
+    assert error.__cause__ is None
 
 
 def test_token_inside_json_is_trimmed() -> None:

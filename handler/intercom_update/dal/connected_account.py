@@ -13,7 +13,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from intercom_update.models.errors import ConnectedAccountError, ConnectedAccountUnavailableError
 from intercom_update.settings import REGION_BASE_URLS, Settings
@@ -42,12 +42,15 @@ _PERMANENT_ERRORS = frozenset(
 )
 
 
+_UNPARSEABLE: Final = object()
+
+
 def connected_account_problem(
     name: str, prefix: str, *, region: str | None = None, account_id: str | None = None
 ) -> str | None:
     """Why this secret name or ARN may not be used by this deployment, or None if it may."""
     secret_name = name
-    arn = _ARN.match(name)
+    arn = _ARN.fullmatch(name)
     if name.startswith("arn:"):
         if not arn:
             return "is not a valid Secrets Manager secret ARN"
@@ -58,7 +61,7 @@ def connected_account_problem(
         if account_id and arn["account"] != account_id:
             return "must be a secret in this function's AWS account"
         secret_name = arn["name"]
-    if not _NAME.match(secret_name):
+    if not _NAME.fullmatch(secret_name):
         return "must be a Secrets Manager secret name (letters, digits and /_+=.@- only)"
     if not secret_name.startswith(prefix) or len(secret_name) == len(prefix):
         return f"must be a secret under the allowed prefix '{prefix}'"
@@ -103,10 +106,13 @@ def parse_secret(secret_id: str, raw: Any, settings: Settings) -> ConnectedAccou
         try:
             document = json.loads(text)
         except ValueError:
+            # Raised outside the handler: the decode error (it holds the secret) is dropped.
+            document = _UNPARSEABLE
+        if document is _UNPARSEABLE:
             raise ConnectedAccountError(
                 f"secret {secret_id} looks like JSON but does not parse",
                 field="connected_account",
-            ) from None
+            )
         if not isinstance(document, dict):
             raise ConnectedAccountError(
                 f"secret {secret_id} must be a JSON object", field="connected_account"
@@ -124,7 +130,7 @@ def parse_secret(secret_id: str, raw: Any, settings: Settings) -> ConnectedAccou
             )
         region = raw_region.strip().lower()
         text = token.strip()
-    if not _TOKEN.match(text):
+    if not _TOKEN.fullmatch(text):
         raise ConnectedAccountError(
             f"secret {secret_id} does not hold a usable Intercom access token "
             "(expected the bare token, or JSON with access_token and region)",

@@ -29,11 +29,11 @@ def convert_attribute_value(
             raise AttributeValueError(f"must be one of the attribute's options: {shown}")
         return value
     if data_type == "integer":
-        if not _INTEGER.match(value):
+        if not _INTEGER.fullmatch(value):
             raise AttributeValueError("must be a whole number (the attribute's type is integer)")
         return int(value)
     if data_type == "float":
-        if not _FLOAT.match(value):
+        if not _FLOAT.fullmatch(value):
             raise AttributeValueError("must be a number (the attribute's type is float)")
         number = float(value)
         if not math.isfinite(number):
@@ -52,7 +52,7 @@ def convert_attribute_value(
 
 
 def _unix_seconds(value: str) -> int:
-    if _INTEGER.match(value):
+    if _INTEGER.fullmatch(value):
         return int(value)
     try:
         if len(value) == 10:

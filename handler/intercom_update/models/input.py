@@ -85,14 +85,14 @@ def _check_text(value: Any) -> Any:
 
 def _check_email(value: Any) -> Any:
     # Longer text is refused by the length limit; on it the pattern backtracks quadratically.
-    if isinstance(value, str) and len(value) <= MAX_TEXT and not _EMAIL.match(value):
+    if isinstance(value, str) and len(value) <= MAX_TEXT and not _EMAIL.fullmatch(value):
         raise ValueError("must be an email address like jane@example.com")
     return value
 
 
 def _check_phone(value: Any) -> Any:
     if isinstance(value, str) and (
-        not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 3
+        not _PHONE.fullmatch(value) or sum(ch.isdigit() for ch in value) < 3
     ):
         raise ValueError("must be a phone number, E.164 recommended (e.g. +14155550100)")
     return value
