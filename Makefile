@@ -62,7 +62,7 @@ ci: test test-py311 e2e security  ## everything .ci/run runs
 layer-requirements: $(UV)  ## regenerate layers/requirements.txt from uv.lock
 	$(UV) export --frozen --no-dev --no-emit-project --no-hashes --format requirements-txt -o layers/requirements.txt
 
-sandbox: venv  ## run the local Intercom sandbox in the foreground (token: see README)
+sandbox: venv  ## run the local Intercom sandbox in the foreground on port 8765 (token tok_sandbox)
 	$(RUN) python -m intercom_sandbox --port 8765
 
 # The benchmark's own environment: the locked runtime deps, moto, and the official SDK
