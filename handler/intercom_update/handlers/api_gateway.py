@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from intercom_update.handlers.lambda_context import function_arn, time_budget
 from intercom_update.logic.update_user import process_update
 from intercom_update.models.errors import InputValidationError, ServiceUnavailableError
+from intercom_update.models.input import parse_json_body
 from intercom_update.models.output import UpdateUserOutput
 from intercom_update.observability import logger, metrics, tracer
 
@@ -50,11 +51,12 @@ def _json_response(
 def update_user_route() -> Response[str]:
     event = app.current_event
     try:
-        payload = json.loads(event.decoded_body or "")
-    except (ValueError, RecursionError):  # RecursionError: nesting too deep to parse
-        error = InputValidationError(
-            "the request body must be a JSON object with the inputs", field="(body)"
-        )
+        text = event.decoded_body
+    except ValueError:  # base64 that does not decode, or bytes that are not UTF-8
+        text = None
+    try:
+        payload = parse_json_body(text, "request body")
+    except InputValidationError as error:
         return _json_response(400, UpdateUserOutput.unsuccessful(error).to_dict())
     context = app.lambda_context
     try:
@@ -64,12 +66,7 @@ def update_user_route() -> Response[str]:
             function_arn=function_arn(context),
         )
     except ServiceUnavailableError as unavailable:
-        body = {
-            "outcome": "unsuccessful",
-            "json_output": None,
-            "contact_id": None,
-            "error": {"code": unavailable.code, "message": str(unavailable)},
-        }
+        body = UpdateUserOutput.unavailable(unavailable).to_dict()
         return _json_response(503, body, {"Retry-After": str(RETRY_AFTER_SECONDS)})
     return _json_response(STATUS_BY_ERROR_CODE.get(output.error_code, 502), output.to_dict())
 

@@ -7,7 +7,6 @@ the queue's maxReceiveCount, moves it to the dead-letter queue.
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from typing import Any
 
@@ -25,6 +24,7 @@ from intercom_update.handlers.lambda_context import FairShare, function_arn
 from intercom_update.logic.update_user import process_update
 from intercom_update.models.errors import InputValidationError
 from intercom_update.models.failures import UpdateUnsuccessfulError
+from intercom_update.models.input import parse_json_body
 from intercom_update.models.output import UpdateUserOutput
 from intercom_update.observability import logger, metrics, tracer
 
@@ -37,9 +37,8 @@ def update_from_record(
     event: dict[str, Any], context: LambdaContext | None, budget_s: float | None = None
 ) -> dict[str, Any]:
     try:
-        payload = json.loads(event.get("body") or "")
-    except (ValueError, RecursionError):  # RecursionError: nesting too deep to parse
-        error = InputValidationError("the message body must be a JSON object", field="(body)")
+        payload = parse_json_body(event.get("body"), "message body")
+    except InputValidationError as error:
         raise UpdateUnsuccessfulError(UpdateUserOutput.unsuccessful(error)) from None
     output = process_update(payload, time_budget_s=budget_s, function_arn=function_arn(context))
     if output.outcome != "success":

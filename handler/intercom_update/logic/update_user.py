@@ -1,8 +1,9 @@
 """The use case: validate, read the connected account, find the user, check, then write.
 
 Order of work (contract.md "Behaviour"): everything that can be checked is checked before the
-first write (input, account, the user, custom attributes and their types); then missing
-attributes are created and companies upserted and attached, concurrently; last, one PUT of only
+first write (input, account, the user, custom attributes and their types, the companies'
+lookups); then missing attributes are created and companies attached (a missing one created
+first), concurrently; last, one PUT of only
 the provided fields, so that the returned JSON shows the final state. Triggers call
 ``process_update``; it knows nothing about API Gateway, EventBridge or SQS.
 """
@@ -229,22 +230,20 @@ def process_update(
     except UpdateUserError as error:
         output = UpdateUserOutput.unsuccessful(error)
     except ServiceUnavailableError as error:
-        _record(None, error.code, client, started, str(error))
+        _record("unavailable", None, error.code, client, started, str(error))
         raise
-    _record(output.contact_id, output.error_code, client, started, None)
+    _record(output.outcome, output.contact_id, output.error_code, client, started, None)
     return output
 
 
 def _record(
+    outcome: str,
     contact_id: str | None,
     error_code: str | None,
     client: IntercomClient | None,
     started: float,
     problem: str | None,
 ) -> None:
-    outcome = "success" if error_code is None else "unsuccessful"
-    if error_code in {"intercom_unavailable", "connected_account_unavailable"}:
-        outcome = "unavailable"
     calls = client.stats.calls if client else 0
     retries = client.stats.retries if client else 0
     metrics.add_metric(name="IntercomCalls", unit=MetricUnit.Count, value=calls)

@@ -7,6 +7,7 @@ is reported at once, each naming its field.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
@@ -293,6 +294,16 @@ def _cross_field_problems(
             else:
                 seen[name] = name_key
     return problems
+
+
+def parse_json_body(text: str | None, what: str) -> Any:
+    """The JSON in a request or message body; anything unparseable is invalid input."""
+    try:
+        return json.loads(text or "")
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep to parse
+        raise InputValidationError(
+            f"the {what} must be a JSON object with the inputs", field="(body)"
+        ) from None
 
 
 def parse_update_request(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from intercom_update.models.errors import UpdateUserError
+from intercom_update.models.errors import ServiceUnavailableError, UpdateUserError
 
 Outcome = Literal["success", "unsuccessful"]
 
@@ -35,6 +35,16 @@ class UpdateUserOutput:
             json_output=error.intercom_body,
             contact_id=error.contact_id,
             error=body,
+        )
+
+    @classmethod
+    def unavailable(cls, error: ServiceUnavailableError) -> UpdateUserOutput:
+        """The body for a caller that is answered, not retried by AWS (API Gateway's 503)."""
+        return cls(
+            outcome="unsuccessful",
+            json_output=None,
+            contact_id=None,
+            error={"code": error.code, "message": str(error)},
         )
 
     @property
