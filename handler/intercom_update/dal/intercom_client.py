@@ -93,11 +93,8 @@ def _first_error(text: str) -> tuple[str, str]:
     return "unknown", text[:200]
 
 
-def _request_id(text: str, headers: Mapping[str, str]) -> str | None:
-    try:
-        body = json.loads(text) if text else None
-    except ValueError:
-        body = None
+def _request_id(body: Any, headers: Mapping[str, str]) -> str | None:
+    """Intercom's request id: from a parsed body's ``request_id``, else the header."""
     if isinstance(body, dict) and isinstance(body.get("request_id"), str):
         return str(body["request_id"])
     return headers.get("x-request-id")
@@ -319,7 +316,7 @@ class IntercomClient:
                     parsed = _parse_json(text)
                     if parsed is not _INVALID and expect(parsed):
                         return IntercomResponse(
-                            status, text, parsed, _request_id(text, response.headers)
+                            status, text, parsed, _request_id(parsed, response.headers)
                         )
                     problem = f"unreadable {status} response ({len(text)} bytes)"
                     wait = self._backoff(attempt)
@@ -330,7 +327,9 @@ class IntercomClient:
                     problem = f"{status} {_first_error(text)[0]}"
                     wait = self._backoff(attempt)
                 else:
-                    raise IntercomApiError(status, text, _request_id(text, response.headers))
+                    raise IntercomApiError(
+                        status, text, _request_id(_parse_json(text), response.headers)
+                    )
             if attempt >= policy.max_attempts:
                 raise IntercomUnavailableError(
                     f"Intercom {method} {route}: {problem}; gave up after {attempt} attempts"
