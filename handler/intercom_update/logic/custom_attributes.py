@@ -67,7 +67,8 @@ class AttributeCatalog:
         with self._lock:
             entry = self._entries.get(workspace_key)
             if entry:
-                entry[1][spec.name] = spec
+                # A new mapping, not an edit: other runs may be reading the one they were given.
+                self._entries[workspace_key] = (entry[0], {**entry[1], spec.name: spec})
 
     def clear(self) -> None:
         with self._lock:
