@@ -57,7 +57,7 @@ def ada(sandbox: IntercomSandbox, lambda_env: None, account: str) -> dict[str, A
     return sandbox.add_contact(role="user", email="ada@example.com", name="Ada")
 
 
-def answer(event: dict[str, Any], timeout_s: float = 30.0) -> tuple[int, dict[str, Any], Any]:
+def answer(event: Any, timeout_s: float = 30.0) -> tuple[int, dict[str, Any], Any]:
     response = api_gateway.lambda_handler(event, FakeLambdaContext(timeout_s=timeout_s))
     headers = {name.lower(): value for name, value in (response.get("headers") or {}).items()}
     return response["statusCode"], headers, json.loads(response["body"])
@@ -160,7 +160,7 @@ def counted_aws(monkeypatch: pytest.MonkeyPatch, lambda_env: None) -> Iterator[S
         yield stub
 
 
-NOT_REQUESTS: Final = {
+NOT_REQUESTS: Final[dict[str, Any]] = {
     "empty object": {},
     "console sample": CONSOLE_SAMPLE,
     "bare inputs": direct_event(name="X"),
@@ -188,7 +188,7 @@ def test_an_event_that_is_no_api_request_is_a_400_naming_the_event(
     assert counted_aws.targets == []
 
 
-NOT_BATCHES: Final = {
+NOT_BATCHES: Final[dict[str, Any]] = {
     "empty object": {},
     "console sample": CONSOLE_SAMPLE,
     "empty records": {"Records": []},
