@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -155,9 +154,6 @@ class ConnectedAccounts:
         # Created on first use, not at import: cold starts that fail validation never pay for it.
         with self._lock:
             if self._provider is None:
-                # At DEBUG, botocore logs response bodies: GetSecretValue's holds the token.
-                # LogLevel=DEBUG lowers the root logger, so botocore is held at INFO here.
-                logging.getLogger("botocore").setLevel(logging.INFO)
                 from aws_lambda_powertools.utilities.parameters import SecretsProvider
                 from botocore.config import Config
 

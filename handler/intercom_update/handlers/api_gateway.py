@@ -24,7 +24,7 @@ from intercom_update.logic.update_user import process_update
 from intercom_update.models.errors import InputValidationError, ServiceUnavailableError
 from intercom_update.models.input import parse_json_body
 from intercom_update.models.output import UpdateUserOutput
-from intercom_update.observability import logger, metrics, tracer
+from intercom_update.observability import logger, metrics, trace_handler
 
 # The one place where outcomes become HTTP statuses (contract.md "Per trigger").
 STATUS_BY_ERROR_CODE: Final = {
@@ -118,7 +118,7 @@ def resolver_for(event: Any) -> ApiGatewayResolver | None:
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
 )
-@tracer.capture_lambda_handler(capture_response=False)
+@trace_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     resolver = resolver_for(event)

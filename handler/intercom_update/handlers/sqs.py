@@ -31,7 +31,7 @@ from intercom_update.models.errors import InputValidationError
 from intercom_update.models.failures import UpdateUnsuccessfulError
 from intercom_update.models.input import parse_json_body
 from intercom_update.models.output import UpdateUserOutput
-from intercom_update.observability import logger, metrics, tracer
+from intercom_update.observability import logger, metrics, trace_handler
 
 # A batch whose records all failed is reported like any other (every record listed as failed)
 # instead of raising: SQS then redelivers each record and counts its receives towards the DLQ.
@@ -82,7 +82,7 @@ def record_handler(
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
+@trace_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     records = event.get("Records") if isinstance(event, dict) else None
