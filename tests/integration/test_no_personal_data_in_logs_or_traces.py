@@ -85,7 +85,7 @@ OUTCOMES: Final = [
         "user_not_found", lambda sandbox: {**_ada(sandbox), "value": NEW_EMAIL}, "user_not_found"
     ),
     Outcome("ambiguous_user", _twins, "ambiguous_user"),
-    Outcome("intercom_error", lambda sandbox: _refused(sandbox), "intercom_error"),
+    Outcome("intercom_error", _refused, "intercom_error"),
     Outcome("intercom_unavailable", _down, "intercom_unavailable", timeout_s=3.5),
 ]
 
