@@ -35,4 +35,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if not isinstance(event, dict) or not isinstance(event.get("id"), str):
         # Not an EventBridge event: nothing to deduplicate on, and nothing to update.
         return update_from_event({}, context)
-    return once_per_event("id", update_from_event, event, context)
+    return once_per_event("id", "detail", update_from_event, event, context)

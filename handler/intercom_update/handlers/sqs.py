@@ -74,6 +74,7 @@ def record_handler(
 ) -> dict[str, Any]:
     return once_per_event(
         "messageId",
+        "body",
         update_from_record,
         record.raw_event,
         lambda_context,
