@@ -355,37 +355,28 @@ def _equality(node: Any) -> tuple[str, str] | None:
     return None
 
 
-def _any_of(node: Any) -> tuple[str, list[str]] | None:
-    """An ``=`` filter on an indexed field, or an OR group of them all on one field."""
-    single = _equality(node)
-    if single is not None:
-        return single[0], [single[1]]
-    if not isinstance(node, dict) or node.get("operator") != "OR":
-        return None
-    found = [_equality(item) for item in node.get("value") or ()]
-    fields = {hit[0] for hit in found if hit is not None}
-    if not found or None in found or len(fields) != 1:
-        return None
-    return fields.pop(), [hit[1] for hit in found if hit is not None]
-
-
 def index_hint(query: Any) -> tuple[str, list[str]] | None:
     """An indexed field and the values every match must hold one of, if the query says so.
 
     Lets the workspace narrow the candidates through an index instead of scanning every contact:
-    the query itself, or one member of a top-level AND (also inside an AND group nested there).
-    Call only after ``compile_query`` accepted the query.
+    an ``=`` filter on id, email or external_id; an AND group with such a member; an OR group
+    whose every member has a hint on the same field. Call only after ``compile_query``
+    accepted the query.
     """
-    hint = _any_of(query)
-    if hint is not None or not isinstance(query, dict) or query.get("operator") != "AND":
-        return hint
-    for item in query.get("value") or ():
-        hint = _any_of(item)
-        if hint is None and isinstance(item, dict) and item.get("operator") == "AND":
-            hint = next(filter(None, map(_any_of, item.get("value") or ())), None)
-        if hint is not None:
-            return hint
-    return None
+    single = _equality(query)
+    if single is not None:
+        return single[0], [single[1]]
+    if not isinstance(query, dict) or not isinstance(query.get("value"), list):
+        return None
+    hints = [index_hint(item) for item in query["value"]]
+    if query.get("operator") == "AND":
+        return next((hint for hint in hints if hint is not None), None)
+    if query.get("operator") != "OR" or None in hints:
+        return None
+    fields = {hint[0] for hint in hints if hint is not None}
+    if len(fields) != 1:
+        return None
+    return fields.pop(), [value for hint in hints if hint is not None for value in hint[1]]
 
 
 # --------------------------------------------------------------------------- sort & pages

@@ -310,9 +310,7 @@ def test_create_data_attribute_errors(api: Api, body: dict[str, Any], code: str)
 
 def test_created_attribute_is_writable_and_searchable(api: Api, sb: IntercomSandbox) -> None:
     contact = sb.add_contact(email="a@example.com")
-    api.post(
-        "/data_attributes", {"name": "logins", "model": "contact", "data_type": "integer"}
-    )
+    api.post("/data_attributes", {"name": "logins", "model": "contact", "data_type": "integer"})
     reply = api.put(f"/contacts/{contact['id']}", {"custom_attributes": {"logins": 7}})
     assert reply.status == 200
     result = api.post(
