@@ -88,8 +88,7 @@ def _parse_catalog(items: list[Any]) -> dict[str, AttributeSpec]:
             continue
         if item.get("model", "contact") != "contact" or not isinstance(item.get("name"), str):
             continue
-        custom = item.get("custom") is not False
-        if not custom:
+        if item.get("custom") is not True:
             # A standard attribute blocks its name (and its full name, for nested ones).
             for name in {item["name"], str(item.get("full_name") or item["name"])}:
                 specs.setdefault(name, AttributeSpec(name, "string", None, False, custom=False))
