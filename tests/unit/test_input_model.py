@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from intercom_update.models.errors import InputValidationError
-from intercom_update.settings import DEFAULT_LEGACY_ATTRIBUTE_NAMES
 from intercom_update.models.input import (
     ATTRIBUTE_BACKED_FIELDS,
     MAX_KEYS,
@@ -15,6 +14,7 @@ from intercom_update.models.input import (
     UpdateUserInput,
     parse_update_request,
 )
+from intercom_update.settings import DEFAULT_LEGACY_ATTRIBUTE_NAMES
 
 PREFIX = "intercom/"
 REGION = "eu-west-1"
