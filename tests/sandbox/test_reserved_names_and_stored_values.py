@@ -1,4 +1,4 @@
-"""The sandbox reserves what Intercom reserves, and stores phones and matches emails as Intercom may.
+"""The sandbox reserves what Intercom reserves; it stores phones and matches emails like Intercom.
 
 Standard attribute names (the contact examples' utm_* fields, the company list example's
 session_count, ...) can never become custom attributes; phone numbers lose the formatting
