@@ -3,7 +3,7 @@
 Each row injects faults with the sandbox, runs one update that makes every kind of call (the
 lookup, the data attributes list, two company finds, upserts and attaches, the PUT), and asserts
 both the output (or the raised error) and the final state in the sandbox.
-The README's "Reliability and security" section is this table in prose;
+docs/reliability.md "Fault matrix" is this table in prose;
 ``test_the_reliability_doc_lists_every_row`` keeps the two in step.
 
 Faults that ``test_retries.py`` already pins on the PUT (5xx, 408, drop, malformed, empty, read
@@ -34,7 +34,7 @@ from tests.integration.conftest import FAST_RETRIES
 from tests.support.intercom import SECRET_NAME, TOKEN, Run, api_requests
 from tests.support.stub_aws import CannedAnswer, StubAwsEndpoint
 
-RELIABILITY_DOC = Path(__file__).resolve().parents[2] / "README.md"
+RELIABILITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
 ADA_EMAIL = "ada@example.com"
 ADA_EXTERNAL_ID = "user-1001"

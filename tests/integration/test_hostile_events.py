@@ -46,7 +46,7 @@ def deliver(trigger: Trigger, payload: Any) -> str | None:
     """Deliver ``payload`` (the input object, or anything else) through ``trigger``.
 
     Returns the error code of an unsuccessful outcome (None for success), read the way each
-    trigger reports it (contract.md "Per trigger"); anything undocumented fails the test.
+    trigger reports it (docs/contract.md "Per trigger"); anything undocumented fails the test.
     """
     return deliver_text(trigger, json.dumps(payload), payload)
 
