@@ -34,7 +34,7 @@ from tests.integration.conftest import FAST_RETRIES
 from tests.support.intercom import SECRET_NAME, TOKEN, Run, api_requests
 from tests.support.stub_aws import CannedAnswer, StubAwsEndpoint
 
-RELIABILITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
+RELIABILITY_DOC = Path(__file__).resolve().parents[2] / "docs/reliability.md"
 
 ADA_EMAIL = "ada@example.com"
 ADA_EXTERNAL_ID = "user-1001"
