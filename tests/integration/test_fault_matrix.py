@@ -30,8 +30,7 @@ from intercom_update.models.errors import (
     ServiceUnavailableError,
 )
 from intercom_update.models.input import UpdateBy
-from tests.integration.conftest import FAST_RETRIES
-from tests.support.intercom import SECRET_NAME, TOKEN, Run, api_requests
+from tests.support.intercom import FAST_RETRIES, SECRET_NAME, TOKEN, Run, api_requests
 from tests.support.stub_aws import CannedAnswer, StubAwsEndpoint
 
 RELIABILITY_DOC = Path(__file__).resolve().parents[2] / "docs/reliability.md"
