@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from intercom_sandbox import IntercomSandbox
-from tests.sandbox.client import Api
+from tests.support.sandbox_api import Api
 
 UTM_FIELDS = ("utm_campaign", "utm_content", "utm_medium", "utm_source", "utm_term")
 
