@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any, Final
 
 import pytest
@@ -23,7 +22,7 @@ from intercom_update.models.failures import UpdateUnsuccessfulError
 from tests.support.events import direct_event
 from tests.support.intercom import api_requests
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.stub_aws import CannedAnswer, StubAwsEndpoint
+from tests.support.stub_aws import StubAwsEndpoint
 
 CONSOLE_SAMPLE: Final = {"key1": "value1", "key2": "value2", "key3": "value3"}
 
@@ -150,14 +149,6 @@ def test_an_http_api_request_on_another_route_reaches_nobody(
 
 
 # -- not a request, not a batch ---------------------------------------------------------------
-
-
-@pytest.fixture
-def counted_aws(monkeypatch: pytest.MonkeyPatch, lambda_env: None) -> Iterator[StubAwsEndpoint]:
-    """Secrets Manager replaced by a counter: an event of the wrong shape must never reach it."""
-    with StubAwsEndpoint(CannedAnswer(400, {"__type": "ResourceNotFoundException"})) as stub:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", stub.url)
-        yield stub
 
 
 NOT_REQUESTS: Final[dict[str, Any]] = {
