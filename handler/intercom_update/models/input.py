@@ -87,6 +87,8 @@ def _format_character(text: str) -> str | None:
     Format characters are invisible: bidi overrides (U+202E) make a stored name read backwards,
     zero-width ones (U+200B, U+2060, U+FEFF) make two equal-looking values differ.
     """
+    if text.isascii():  # the common case, checked in C
+        return None
     for char in text:
         if not char.isascii() and unicodedata.category(char) == "Cf":
             return f"U+{ord(char):04X}"
