@@ -239,10 +239,14 @@ class Transport:
                     _discard(response)
                 elapsed = time.monotonic() - started
                 return Failure(f"{type(exc).__name__} after {elapsed:.2f}s", watchdog.fired)
-        if watchdog.fired or not answer.complete:
-            _discard(response)  # the socket was shut down, or the rest of the body is unread
-        else:
+        if watchdog.fired:
+            # A cut read can end as if the body were over: nothing read is trusted.
+            _discard(response)
+            return Failure(f"cut at the deadline after {time.monotonic() - started:.2f}s", True)
+        if answer.complete:
             response.release_conn()
+        else:
+            _discard(response)  # the rest of the body is unread
         logger.debug(
             "intercom call",
             extra={
