@@ -86,6 +86,7 @@ class TrickleServer:
     _stopping: threading.Event = field(default_factory=threading.Event)
     _listener: socket.socket | None = None
     _threads: list[threading.Thread] = field(default_factory=list)
+    _open: set[socket.socket] = field(default_factory=set)
 
     @property
     def base_url(self) -> str:
@@ -102,6 +103,10 @@ class TrickleServer:
 
     def __exit__(self, *exc: object) -> None:
         self._stopping.set()
+        with self._lock:
+            for conn in self._open:  # wake the threads waiting on idle keep-alive connections
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
         for thread in self._threads:
             thread.join(timeout=_IDLE_TIMEOUT_S + 1)
         if self._listener is not None:
@@ -124,6 +129,7 @@ class TrickleServer:
             with self._lock:
                 self.connections += 1
                 number = self.connections
+                self._open.add(conn)
             self._start(self._serve, conn, number)
 
     def _serve(self, conn: socket.socket, number: int) -> None:
@@ -135,7 +141,9 @@ class TrickleServer:
                     self.received.append(Received(method.decode(), path.decode(), number))
                     reply = self.replies[min(len(self.received), len(self.replies)) - 1]
                 if not self._send(conn, reply):
-                    return
+                    break
+        with self._lock:
+            self._open.discard(conn)
 
     def _send(self, conn: socket.socket, reply: Reply) -> bool:
         for part in reply.parts:
