@@ -24,7 +24,7 @@ from intercom_update.logic.custom_attributes import AttributeCatalog
 from intercom_update.logic.update_user import Dependencies, process_update
 from intercom_update.models.errors import IntercomUnavailableError
 from intercom_update.settings import get_settings
-from tests.integration.conftest import FAST_RETRIES
+from tests.support.intercom import FAST_RETRIES
 from tests.support.trickle import (
     Reply,
     TrickleServer,
