@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from intercom_update.logic.update_user import Dependencies, process_update
-from intercom_update.models.errors import InputValidationError, ServiceUnavailableError
-from intercom_update.models.output import UpdateUserOutput
+from intercom_update.models.errors import (
+    InputValidationError,
+    ServiceUnavailableError,
+    UpdateUserError,
+)
 
 ItemOutcomeKind = Literal["success", "unsuccessful", "unavailable"]
 # Keys and values shown in outcomes are bounded: a hostile row must not blow up a result file.
@@ -92,6 +95,11 @@ def item_payload(fields: Any, connected_account: str | None) -> Any:
     return payload
 
 
+def refused(row: int, key: str, error: UpdateUserError) -> ItemOutcome:
+    """The outcome of a row that cannot even be read (not JSON, more cells than the header)."""
+    return ItemOutcome(row, key, "unsuccessful", None, error.code, _bounded(error.message))
+
+
 def run_item(
     row: int,
     fields: Any,
@@ -111,19 +119,14 @@ def run_item(
             deps=deps,
         )
     except InputValidationError as error:  # the row itself is unreadable
-        output = UpdateUserOutput.unsuccessful(error)
+        return refused(row, key, error)
     except ServiceUnavailableError as error:
         return ItemOutcome(row, key, "unavailable", None, error.code, _bounded(str(error)))
     if output.outcome == "success":
         return ItemOutcome(row, key, "success", output.contact_id)
-    error = output.error or {}
+    message = str((output.error or {}).get("message", ""))
     return ItemOutcome(
-        row,
-        key,
-        "unsuccessful",
-        output.contact_id,
-        output.error_code,
-        _bounded(str(error.get("message", ""))),
+        row, key, "unsuccessful", output.contact_id, output.error_code, _bounded(message)
     )
 
 
@@ -132,4 +135,6 @@ def _text(value: Any) -> str:
 
 
 def _bounded(message: str) -> str:
-    return message if len(message) <= MAX_MESSAGE_CHARS else message[: MAX_MESSAGE_CHARS - 3] + "..."
+    return (
+        message if len(message) <= MAX_MESSAGE_CHARS else message[: MAX_MESSAGE_CHARS - 3] + "..."
+    )
