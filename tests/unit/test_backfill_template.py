@@ -69,7 +69,7 @@ def test_the_backfill_is_off_by_default_and_all_of_it_behind_one_condition(
     }
     assert conditional == BACKFILL_RESOURCES
     assert not BACKFILL_RESOURCES & set(variant(template)["Resources"])
-    assert BACKFILL_RESOURCES <= set(variant(template, EnableBackfill="true")["Resources"])
+    assert set(variant(template, EnableBackfill="true")["Resources"]) >= BACKFILL_RESOURCES
 
 
 def test_the_function_runs_the_backfill_handler_with_room_for_a_batch(
