@@ -81,6 +81,9 @@ backfill: venv  ## run FILE=rows.csv|.jsonl through the backfill: sandbox, or CO
 	$(RUN) python -m scripts.backfill "$(FILE)" $(if $(RESULTS),--results "$(RESULTS)") \
 		$(if $(CONNECTED_ACCOUNT),--connected-account "$(CONNECTED_ACCOUNT)") $(BACKFILL_ARGS)
 
+bench-bulk: venv  ## bulk benchmark: N users through M worker processes running the SQS handler, scaled rate limit (benchmarks/README.md)
+	$(RUN) python -m benchmarks.bulk $(BULK_ARGS)
+
 clean:  ## remove generated environments and caches
 	rm -rf .venv .venv-py311 .venv-bench .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache \
 		.hypothesis
