@@ -17,7 +17,7 @@ import pytest
 import urllib3
 
 from intercom_sandbox import IntercomSandbox
-from tests.contract.openapi import assert_exchanges_conform
+from tests.support.openapi import assert_exchanges_conform
 
 TOKEN = "tok_test"
 VERSION = "2.14"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from intercom_sandbox import IntercomSandbox
-from tests.sandbox.client import Api
+from tests.support.sandbox_api import Api
 
 # ------------------------------------------------------------------------------ companies
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from intercom_sandbox import IntercomSandbox
-from tests.sandbox.client import Api
+from tests.support.sandbox_api import Api
 
 CONTACT_KEYS = {
     "type", "id", "workspace_id", "external_id", "role", "email", "email_domain", "phone",

@@ -15,7 +15,7 @@ from typing import Any
 import urllib3
 
 from intercom_sandbox import IntercomSandbox
-from tests.sandbox.client import Api
+from tests.support.sandbox_api import Api
 
 SANDBOX_DIR = Path(__file__).resolve().parents[2] / "sandbox"
 

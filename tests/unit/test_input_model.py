@@ -1,4 +1,4 @@
-"""parse_update_request: every row of contract.md "Inputs" and every "Rules for every input"."""
+"""parse_update_request: every row of docs/contract.md "Inputs" and of "Rules for every input"."""
 
 from __future__ import annotations
 

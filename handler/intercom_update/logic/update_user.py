@@ -1,6 +1,6 @@
 """The use case: validate, read the connected account, find the user, check, then write.
 
-Order of work (contract.md "Behaviour"): everything that can be checked is checked before the
+Order of work (docs/contract.md "Behaviour"): everything that can be checked is checked before the
 first write (input, account, the user, custom attributes and their types, the companies'
 lookups); then missing attributes are created and companies attached (a missing one created
 first), concurrently; last, one PUT of only

@@ -1,4 +1,4 @@
-"""The action's input (contract.md "Inputs"): parsing, normalisation and every validation rule.
+"""The action's input (docs/contract.md "Inputs"): parsing, normalisation and every validation rule.
 
 Workflow tools send everything as text, so booleans and integers are accepted as strings too.
 Absent, ``null`` and ``""`` mean "leave unchanged"; ``false`` and ``0`` are values. Every problem
@@ -141,7 +141,7 @@ Count = Annotated[int, BeforeValidator(_parse_count)]
 
 
 class UpdateUserInput(BaseModel):
-    """One update request. Field names are public API (contract.md)."""
+    """One update request. Field names are public API (docs/contract.md "Inputs")."""
 
     model_config = ConfigDict(
         extra="forbid",
