@@ -63,8 +63,11 @@ class Result:
 def worker(env: dict[str, str], todo: Any, done: Any) -> None:
     """One Lambda container: batches from ``todo``, one SQS invocation each, results to ``done``."""
     import os
+    import sys
 
     os.environ.update(env)
+    # The handler prints its EMF metrics to stdout, as in Lambda; here they would bury the table.
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     from intercom_update.handlers import sqs
     from scripts.local_context import LocalLambdaContext
 
