@@ -60,6 +60,7 @@ def test_control_routes(api: Api, sb: IntercomSandbox) -> None:
         "latency_ms": 5,
         "rate_limit": 50,
         "default_version": "2.14",
+        "exact_email_search": False,
     }
     assert (sb.latency_ms, sb.rate_limit) == (5, 50)
     assert _control(sb, "POST", "settings", {"latency_ms": 0})[1]["rate_limit"] == 50
