@@ -172,7 +172,7 @@ def test_a_backfill_of_the_example_file_updates_the_users_and_writes_both_files(
         "Grace Hopper",
         "Alan Turing",
     )
-    assert ada["custom_attributes"]["session_count"] == 12
+    assert ada["custom_attributes"]["legacy_session_count"] == 12  # the default name
     assert alan["unsubscribed_from_emails"] is True
     assert grace["custom_attributes"]["plan"] == "team"
     # The failures file holds exactly the failed rows (in the order they finished), in the
