@@ -75,12 +75,8 @@ def test_the_lookup_value_refuses_a_bidi_override(update_by: str) -> None:
 def test_an_unknown_key_with_a_format_character_is_named_printably() -> None:
     error = refusal({**BASE, "na\u202eme": "Ada"})
 
-    assert error.details == [
-        {
-            "field": "na?me",
-            "message": "is not a known input (check the spelling; see the README for the inputs)",
-        }
-    ]
+    assert [detail["field"] for detail in error.details or []] == ["na?me"]
+    assert "\u202e" not in error.message
 
 
 @pytest.mark.parametrize(
