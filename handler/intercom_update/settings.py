@@ -10,6 +10,8 @@ from functools import cache
 from types import MappingProxyType
 from typing import Final
 
+from intercom_update.models.legacy_attributes import DEFAULT_LEGACY_ATTRIBUTE_NAMES
+
 DEFAULT_API_VERSION = "2.14"
 DEFAULT_PREFIX = "intercom/"
 REGION_BASE_URLS = {
@@ -19,19 +21,6 @@ REGION_BASE_URLS = {
 }
 
 LEGACY_ATTRIBUTES_ENV: Final = "LEGACY_ATTRIBUTE_NAMES"
-# The legacy inputs Intercom 2.x cannot write as contact fields -> the custom contact attribute
-# that stores each. Not the same names: contacts already carry standard read-only utm_* fields,
-# session_count is a standard company attribute, and attribute names are unique across models.
-DEFAULT_LEGACY_ATTRIBUTE_NAMES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "session_count": "legacy_session_count",
-        "utm_campaign": "legacy_utm_campaign",
-        "utm_content": "legacy_utm_content",
-        "utm_medium": "legacy_utm_medium",
-        "utm_source": "legacy_utm_source",
-        "utm_term": "legacy_utm_term",
-    }
-)
 # Standard (non-custom) attribute names of 2.x contacts and companies, from the fields of
 # Intercom's contact examples and the company data attribute list of the OpenAPI description.
 # A custom attribute can never take one of them; the workspace's own list is checked too.

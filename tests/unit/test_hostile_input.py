@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
 
-from intercom_update.dal.connected_account import connected_account_problem
+from intercom_update.models.connected_account_name import connected_account_problem
 from intercom_update.models.errors import InputValidationError
 from intercom_update.models.input import (
     ATTRIBUTE_BACKED_FIELDS,

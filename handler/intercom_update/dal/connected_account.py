@@ -23,11 +23,6 @@ from intercom_update.settings import REGION_BASE_URLS, Settings
 if TYPE_CHECKING:
     from intercom_update.dal.bounded_secrets import BoundedSecretsProvider
 
-_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
-_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):secretsmanager:(?P<region>[a-z0-9-]+):"
-    r"(?P<account>\d{12}):secret:(?P<name>.+)$"
-)
 _TOKEN = re.compile(r"^[\x21-\x7e]{8,4096}$")
 # Client errors that say the secret itself is wrong or out of reach for good: unsuccessful.
 _PERMANENT_ERRORS = frozenset(
@@ -45,43 +40,6 @@ _PERMANENT_ERRORS = frozenset(
 
 
 _UNPARSEABLE: Final = object()
-
-
-def connected_account_problem(
-    name: str, prefix: str, *, region: str | None = None, account_id: str | None = None
-) -> str | None:
-    """Why this secret name or ARN may not be used by this deployment, or None if it may."""
-    secret_name = name
-    arn = _ARN.fullmatch(name)
-    if name.startswith("arn:"):
-        if not arn:
-            return "is not a valid Secrets Manager secret ARN"
-        if region and arn["partition"] != _partition(region):
-            return f"must be a secret in this function's partition ({_partition(region)})"
-        if region and arn["region"] != region:
-            return f"must be a secret in this function's region ({region})"
-        if account_id and arn["account"] != account_id:
-            return "must be a secret in this function's AWS account"
-        secret_name = arn["name"]
-    if not _NAME.fullmatch(secret_name):
-        return "must be a Secrets Manager secret name (letters, digits and /_+=.@- only)"
-    if not secret_name.startswith(prefix) or len(secret_name) == len(prefix):
-        return f"must be a secret under the allowed prefix '{prefix}'"
-    if any(part in {"", ".", ".."} for part in secret_name[len(prefix) :].split("/")):
-        return "must not contain empty, '.' or '..' path segments"
-    return None
-
-
-def _partition(region: str) -> str:
-    for prefix, partition in (
-        ("cn-", "aws-cn"),
-        ("us-gov-", "aws-us-gov"),
-        ("us-isob-", "aws-iso-b"),
-        ("us-iso-", "aws-iso"),
-    ):
-        if region.startswith(prefix):
-            return partition
-    return "aws"
 
 
 @dataclass(frozen=True)

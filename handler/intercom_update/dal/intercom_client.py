@@ -1,9 +1,10 @@
-"""Intercom REST API 2.x client: the calls this action makes.
+"""Intercom REST API 2.x client: the calls this action makes, in the action's terms.
 
 Each endpoint method builds one request and hands it to the transport (``dal/transport.py``),
 which retries transient failures (429, 408, 5xx, connection errors, unreadable 2xx bodies)
 inside the invocation's deadline and raises ``IntercomUnavailableError`` when that cannot
-succeed; other 4xx are raised as ``IntercomApiError``.
+succeed. What comes back is a typed result, and a final 4xx a typed refusal
+(``dal/intercom_answers.py``): callers never see a status code or Intercom's JSON.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from urllib.parse import quote
 
 import urllib3
 
+from intercom_update.dal import intercom_answers as answers
+from intercom_update.dal.intercom_answers import Company, Contact, DataAttribute, SearchPage
 from intercom_update.dal.transport import (
     MAX_RESPONSE_BYTES,
     AnswerHook,
@@ -37,9 +40,7 @@ __all__ = [
     "USER_AGENT",
     "CallStats",
     "Deadline",
-    "IntercomApiError",
     "IntercomClient",
-    "IntercomResponse",
     "RetryPolicy",
     "_first_error",
     "_segment",
@@ -47,21 +48,7 @@ __all__ = [
 ]
 
 USER_AGENT: Final = "intercom-update-user-lambda/0.1 (+urllib3)"
-
-
-def _is_object_with(*keys: str) -> Callable[[Any], bool]:
-    def check(data: Any) -> bool:
-        return isinstance(data, dict) and all(key in data for key in keys)
-
-    return check
-
-
-def _is_list_response(data: Any) -> bool:
-    return isinstance(data, dict) and isinstance(data.get("data"), list)
-
-
-def _is_company_or_list(data: Any) -> bool:
-    return _is_list_response(data) or (isinstance(data, dict) and "id" in data)
+Expect = Callable[[Any], bool]
 
 
 class IntercomClient:
@@ -101,25 +88,17 @@ class IntercomClient:
 
     # -- contacts -------------------------------------------------------------------------
 
-    def get_contact(self, contact_id: str) -> IntercomResponse:
-        return self._call(
-            "GET",
-            "/contacts/{contact_id}",
-            f"/contacts/{_segment(contact_id)}",
-            expect=_is_object_with("id"),
-        )
+    def get_contact(self, contact_id: str) -> Contact:
+        path = f"/contacts/{_segment(contact_id)}"
+        request = self._request("GET", "/contacts/{contact_id}", path)
+        return answers.contact_of(self._send(request, answers.is_object_with_id))
 
-    def find_contact_by_external_id(self, external_id: str) -> IntercomResponse:
-        return self._call(
-            "GET",
-            "/contacts/find_by_external_id/{external_id}",
-            f"/contacts/find_by_external_id/{_segment(external_id)}",
-            expect=_is_object_with("id"),
-        )
+    def find_contact_by_external_id(self, external_id: str) -> Contact:
+        path = f"/contacts/find_by_external_id/{_segment(external_id)}"
+        request = self._request("GET", "/contacts/find_by_external_id/{external_id}", path)
+        return answers.contact_of(self._send(request, answers.is_object_with_id))
 
-    def search_users(
-        self, field_name: str, values: Sequence[str], *, per_page: int
-    ) -> IntercomResponse:
+    def search_users(self, field_name: str, values: Sequence[str], *, per_page: int) -> SearchPage:
         """Contacts with role ``user`` whose ``field_name`` equals one of ``values``.
 
         Several values become an OR of (field AND role) groups: the 2.14 description lets a
@@ -134,82 +113,66 @@ class IntercomClient:
             raise ValueError("search_users needs at least one value")
         query = groups[0] if len(groups) == 1 else {"operator": "OR", "value": groups}
         body = {"query": query, "pagination": {"per_page": per_page}}
-        return self._call(
-            "POST", "/contacts/search", "/contacts/search", body=body, expect=_is_list_response
-        )
+        request = self._request("POST", "/contacts/search", "/contacts/search", body)
+        return answers.search_page_of(self._send(request, answers.is_listing), field_name)
 
-    def update_contact(self, contact_id: str, changes: Mapping[str, Any]) -> IntercomResponse:
-        return self._call(
-            "PUT",
-            "/contacts/{contact_id}",
-            f"/contacts/{_segment(contact_id)}",
-            body=dict(changes),
-            expect=_is_object_with("id"),
-        )
+    def update_contact(self, contact_id: str, changes: Mapping[str, Any]) -> Contact:
+        path = f"/contacts/{_segment(contact_id)}"
+        request = self._request("PUT", "/contacts/{contact_id}", path, dict(changes))
+        return answers.contact_of(self._send(request, answers.is_object_with_id))
 
     # -- companies ------------------------------------------------------------------------
 
-    def find_company(self, company_id: str) -> IntercomResponse:
-        """The company with your ``company_id`` (Intercom answers one company, or a list)."""
-        return self._call(
-            "GET",
-            "/companies",
-            f"/companies?company_id={quote(company_id, safe='')}",
-            expect=_is_company_or_list,
-        )
+    def find_company(self, company_id: str) -> Company | None:
+        """The company with your ``company_id``, or None if the answer lists none usable."""
+        path = f"/companies?company_id={quote(company_id, safe='')}"
+        request = self._request("GET", "/companies", path)
+        response = self._send(request, answers.is_company_or_listing)
+        return answers.company_matching(response, company_id)
 
-    def upsert_company(self, company_id: str) -> IntercomResponse:
+    def upsert_company(self, company_id: str) -> Company:
         """Create the company if it is missing (as the legacy API did); return it either way."""
-        return self._call(
-            "POST",
-            "/companies",
-            "/companies",
-            body={"company_id": company_id},
-            expect=_is_object_with("id"),
-        )
+        request = self._request("POST", "/companies", "/companies", {"company_id": company_id})
+        return answers.company_of(self._send(request, answers.is_object_with_id))
 
-    def attach_company(self, contact_id: str, company_intercom_id: str) -> IntercomResponse:
-        return self._call(
-            "POST",
-            "/contacts/{contact_id}/companies",
-            f"/contacts/{_segment(contact_id)}/companies",
-            body={"id": company_intercom_id},
-            expect=_is_object_with("id"),
-        )
+    def attach_company(self, contact_id: str, company_intercom_id: str) -> None:
+        path = f"/contacts/{_segment(contact_id)}/companies"
+        body = {"id": company_intercom_id}
+        request = self._request("POST", "/contacts/{contact_id}/companies", path, body)
+        self._send(request, answers.is_object_with_id)
 
     # -- data attributes ------------------------------------------------------------------
 
-    def list_contact_attributes(self) -> IntercomResponse:
-        return self._call(
-            "GET", "/data_attributes", "/data_attributes?model=contact", expect=_is_list_response
-        )
+    def list_contact_attributes(self) -> list[DataAttribute]:
+        """The workspace's live contact attributes, custom and standard."""
+        request = self._request("GET", "/data_attributes", "/data_attributes?model=contact")
+        return answers.contact_attributes_of(self._send(request, answers.is_listing))
 
-    def create_contact_attribute(self, name: str, data_type: str) -> IntercomResponse:
+    def create_contact_attribute(self, name: str, data_type: str) -> None:
+        """Raises ``IntercomAttributeNotCreated`` when the refusal may mean it exists already."""
         body = {"name": name, "model": "contact", "data_type": data_type}
-        return self._call(
-            "POST",
-            "/data_attributes",
-            "/data_attributes",
-            body=body,
-            expect=_is_object_with("name"),
-        )
+        request = self._request("POST", "/data_attributes", "/data_attributes", body)
+        try:
+            self._transport.send(request, answers.is_named_object)
+        except IntercomApiError as answer:
+            raise answers.attribute_refusal_of(answer, name) from None
 
-    def _call(
-        self,
-        method: str,
-        route: str,
-        path: str,
-        *,
-        expect: Callable[[Any], bool],
-        body: Mapping[str, Any] | None = None,
-    ) -> IntercomResponse:
+    def _request(
+        self, method: str, route: str, path: str, body: Mapping[str, Any] | None = None
+    ) -> Request:
         headers = dict(self._headers)
         payload: bytes | None = None
         if body is not None:
             payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
-        request = Request(method, route, self._base_url + path, headers, payload)
-        return self._transport.send(request, expect)
+        return Request(method, route, self._base_url + path, headers, payload)
+
+    def _send(self, request: Request, expect: Expect) -> IntercomResponse:
+        """The answer that satisfies ``expect``; a final refusal is raised as its kind."""
+        try:
+            return self._transport.send(request, expect)
+        except IntercomApiError as answer:
+            raise answers.refusal_of(answer, request.method) from None
 
 
 def _segment(value: str) -> str:

@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from intercom_update.handlers.lambda_context import function_arn, time_budget
+from intercom_update.handlers.lambda_context import account_id, time_budget
 from intercom_update.logic.update_user import process_update
 from intercom_update.models.errors import InputValidationError, ServiceUnavailableError
 from intercom_update.models.input import parse_json_body
@@ -77,7 +77,7 @@ def answer_update(app: ApiGatewayResolver) -> Response[str]:
         output = process_update(
             payload,
             time_budget_s=time_budget(context, API_GATEWAY_BUDGET_S),
-            function_arn=function_arn(context),
+            aws_account_id=account_id(context),
         )
     except ServiceUnavailableError as unavailable:
         body = UpdateUserOutput.unavailable(unavailable).to_dict()

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from intercom_update.handlers.lambda_context import FairShare, function_arn
+from intercom_update.handlers.lambda_context import FairShare, account_id
 from intercom_update.logic.backfill import ItemOutcome, run_item
 from intercom_update.models.failures import BackfillItemsUnavailableError
 from intercom_update.observability import logger, metrics, trace_handler
@@ -41,7 +41,7 @@ def run_batch(event: Any, context: Any) -> list[ItemOutcome]:
                 item["row"] if framed else item,
                 connected_account=account if isinstance(account, str) else None,
                 time_budget_s=share.next_budget(),
-                function_arn=function_arn(context),
+                aws_account_id=account_id(context),
             )
         )
     return outcomes

@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from intercom_update.handlers.lambda_context import function_arn, time_budget
+from intercom_update.handlers.lambda_context import account_id, time_budget
 from intercom_update.logic.update_user import process_update
 from intercom_update.models.errors import IntercomUnavailableError  # noqa: F401 - public name
 from intercom_update.observability import logger, metrics, trace_handler
@@ -21,6 +21,6 @@ from intercom_update.observability import logger, metrics, trace_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     output = process_update(
-        event, time_budget_s=time_budget(context), function_arn=function_arn(context)
+        event, time_budget_s=time_budget(context), aws_account_id=account_id(context)
     )
     return output.to_dict()

@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from intercom_update.handlers.idempotency import once_per_event
-from intercom_update.handlers.lambda_context import function_arn, time_budget
+from intercom_update.handlers.lambda_context import account_id, time_budget
 from intercom_update.logic.update_user import process_update
 from intercom_update.models.failures import UpdateUnsuccessfulError
 from intercom_update.observability import logger, metrics, trace_handler
@@ -21,7 +21,7 @@ from intercom_update.observability import logger, metrics, trace_handler
 def update_from_event(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     detail = event.get("detail") if isinstance(event, dict) else None
     output = process_update(
-        detail, time_budget_s=time_budget(context), function_arn=function_arn(context)
+        detail, time_budget_s=time_budget(context), aws_account_id=account_id(context)
     )
     if output.outcome != "success":
         raise UpdateUnsuccessfulError(output)

@@ -25,6 +25,13 @@ def function_arn(context: Any) -> str | None:
     return arn if isinstance(arn, str) else None
 
 
+def account_id(context: Any) -> str | None:
+    """The function's AWS account, or None outside Lambda."""
+    # arn:aws:lambda:<region>:<account>:function:<name>[:alias]
+    parts = (function_arn(context) or "").split(":")
+    return parts[4] if len(parts) > 4 and parts[4].isdigit() else None
+
+
 class FairShare:
     """Splits an invocation's remaining time evenly between the records still to process.
 

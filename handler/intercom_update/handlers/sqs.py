@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from intercom_update.handlers.idempotency import once_per_event
-from intercom_update.handlers.lambda_context import FairShare, function_arn
+from intercom_update.handlers.lambda_context import FairShare, account_id
 from intercom_update.logic.update_user import process_update
 from intercom_update.models.errors import InputValidationError
 from intercom_update.models.failures import UpdateUnsuccessfulError
@@ -63,7 +63,7 @@ def update_from_record(
         payload = parse_json_body(event.get("body"), "message body")
     except InputValidationError as error:
         raise UpdateUnsuccessfulError(UpdateUserOutput.unsuccessful(error)) from None
-    output = process_update(payload, time_budget_s=budget_s, function_arn=function_arn(context))
+    output = process_update(payload, time_budget_s=budget_s, aws_account_id=account_id(context))
     if output.outcome != "success":
         raise UpdateUnsuccessfulError(output)
     return output.to_dict()

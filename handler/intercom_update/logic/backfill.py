@@ -106,7 +106,7 @@ def run_item(
     *,
     connected_account: str | None = None,
     time_budget_s: float | None = None,
-    function_arn: str | None = None,
+    aws_account_id: str | None = None,
     deps: Dependencies | None = None,
 ) -> ItemOutcome:
     """Run one row end to end; never raises for the row's own problems or an outage."""
@@ -115,7 +115,7 @@ def run_item(
         output = process_update(
             item_payload(fields, connected_account),
             time_budget_s=time_budget_s,
-            function_arn=function_arn,
+            aws_account_id=aws_account_id,
             deps=deps,
         )
     except InputValidationError as error:  # the row itself is unreadable

@@ -12,7 +12,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from intercom_update.dal.intercom_client import IntercomApiError, IntercomClient
+from intercom_update.dal.intercom_answers import IntercomNotFound, IntercomRefusal
+from intercom_update.dal.intercom_client import IntercomClient
 from intercom_update.logic import concurrency
 from intercom_update.logic.intercom_errors import translate
 from intercom_update.models.errors import UpdateUserError
@@ -28,26 +29,16 @@ class CompanyResult:
 def _find(client: IntercomClient, company_id: str) -> str | None:
     """The Intercom id of your company ``company_id``, or None if it does not exist yet.
 
-    Any refusal other than 404 is final, and raised here: before anything is written.
+    Any other refusal is final, and raised here: before anything is written.
     """
     try:
-        response = client.find_company(company_id)
-    except IntercomApiError as error:
-        if error.status == 404:
-            return None
-        raise translate(error, f"looking company {company_id!r} up") from None
-    data: dict[str, Any] = response.data
-    candidates = data["data"] if isinstance(data.get("data"), list) else [data]
-    for company in candidates:
-        # An entry without an id cannot be attached; the upsert then finds or creates it.
-        if (
-            isinstance(company, dict)
-            and company.get("company_id") == company_id
-            and isinstance(company.get("id"), str)
-            and company["id"]
-        ):
-            return str(company["id"])
-    return None
+        company = client.find_company(company_id)
+    except IntercomNotFound:
+        return None
+    except IntercomRefusal as refusal:
+        raise translate(refusal, f"looking company {company_id!r} up") from None
+    # A listed entry without an id cannot be attached; the upsert then finds or creates it.
+    return None if company is None else company.id
 
 
 def start_finding(client: IntercomClient, company_ids: list[str]) -> list[Future[str | None]]:
@@ -59,12 +50,12 @@ def _attach(
 ) -> CompanyResult:
     try:
         if intercom_id is None:
-            intercom_id = str(client.upsert_company(company_id).data["id"])
+            intercom_id = client.upsert_company(company_id).id
         client.attach_company(contact_id, intercom_id)
-    except IntercomApiError as error:
+    except IntercomRefusal as refusal:
         step = "attaching" if intercom_id else "creating or finding"
         return CompanyResult(
-            company_id, intercom_id, translate(error, f"{step} company {company_id!r}")
+            company_id, intercom_id, translate(refusal, f"{step} company {company_id!r}")
         )
     return CompanyResult(company_id, intercom_id, None)
 

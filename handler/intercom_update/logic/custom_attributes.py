@@ -15,7 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from intercom_update.dal.intercom_client import IntercomApiError, IntercomClient
+from intercom_update.dal.intercom_answers import (
+    DataAttribute,
+    IntercomAttributeNotCreated,
+    IntercomRefusal,
+)
+from intercom_update.dal.intercom_client import IntercomClient
 from intercom_update.logic.attribute_values import AttributeValueError, convert_attribute_value
 from intercom_update.logic.intercom_errors import translate
 from intercom_update.models.errors import AttributeNotFoundError, InputValidationError
@@ -61,10 +66,10 @@ class AttributeCatalog:
         if entry and not refresh and now - entry[0] < self._ttl:
             return entry[1], False
         try:
-            response = client.list_contact_attributes()
-        except IntercomApiError as error:
-            raise translate(error, "listing the workspace's custom attributes") from None
-        specs = _parse_catalog(response.data["data"])
+            attributes = client.list_contact_attributes()
+        except IntercomRefusal as refusal:
+            raise translate(refusal, "listing the workspace's custom attributes") from None
+        specs = _specs(attributes)
         with self._lock:
             self._entries[workspace_key] = (time.monotonic(), specs)
         return specs, True
@@ -81,29 +86,19 @@ class AttributeCatalog:
             self._entries.clear()
 
 
-def _parse_catalog(items: list[Any]) -> dict[str, AttributeSpec]:
+def _specs(attributes: list[DataAttribute]) -> dict[str, AttributeSpec]:
     specs: dict[str, AttributeSpec] = {}
-    for item in items:
-        if not isinstance(item, dict) or item.get("archived"):
-            continue
-        if item.get("model", "contact") != "contact" or not isinstance(item.get("name"), str):
-            continue
-        if item.get("custom") is not True:
+    for attribute in attributes:
+        if not attribute.custom:
             # A standard attribute blocks its name (and its full name, for nested ones).
-            for name in {item["name"], str(item.get("full_name") or item["name"])}:
+            for name in {attribute.name, attribute.full_name}:
                 specs.setdefault(name, AttributeSpec(name, "string", None, False, custom=False))
             continue
-        raw_options = item.get("options")
-        options = (
-            [str(o.get("value", o) if isinstance(o, dict) else o) for o in raw_options]
-            if isinstance(raw_options, list) and raw_options
-            else None
-        )
-        specs[item["name"]] = AttributeSpec(
-            name=item["name"],
-            data_type=str(item.get("data_type", "string")),
-            options=options,
-            api_writable=item.get("api_writable", True) is not False,
+        specs[attribute.name] = AttributeSpec(
+            name=attribute.name,
+            data_type=attribute.data_type,
+            options=attribute.options,
+            api_writable=attribute.api_writable,
         )
     return specs
 
@@ -182,25 +177,18 @@ def create_attribute(
     client: IntercomClient, catalog: AttributeCatalog, workspace_key: str, name: str, data_type: str
 ) -> None:
     """Create one missing attribute; someone else creating it first is fine."""
+    step = f"creating custom attribute '{name}'"
     try:
         client.create_contact_attribute(name, data_type)
-    except IntercomApiError as error:
-        if error.status not in {400, 409, 422}:
-            raise translate(error, f"creating custom attribute '{name}'") from None
+    except IntercomAttributeNotCreated as refusal:
         fresh, _ = catalog.get(workspace_key, client, refresh=True)
         existing = fresh.get(name)
-        if (existing is None or not existing.custom) and error.status == 400:
-            # Names are unique across models: a company attribute can hold this one.
-            raise AttributeNotFoundError(
-                f"Intercom refused to create custom attribute '{name}': {error.message}; use "
-                f"another attribute name (for session_count and utm_* inputs, the deployment "
-                f"setting {LEGACY_ATTRIBUTES_ENV} chooses it)",
-                intercom_body=error.text,
-                intercom_request_id=error.request_id,
-            ) from None
         if existing is None or not existing.custom:
-            raise translate(error, f"creating custom attribute '{name}'") from None
+            # Names are unique across models: a company attribute can hold this one.
+            raise translate(refusal, step) from None
         logger.info("custom attribute already existed", extra={"attribute": name})
         return
+    except IntercomRefusal as refusal:
+        raise translate(refusal, step) from None
     catalog.remember(workspace_key, AttributeSpec(name, data_type, None, True))
     logger.info("created custom attribute", extra={"attribute": name, "data_type": data_type})

@@ -10,9 +10,15 @@ is looked up too: a retry after a PUT that landed (its answer lost) then finds t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from intercom_update.dal.intercom_client import IntercomApiError, IntercomClient
+from intercom_update.dal.intercom_answers import (
+    Contact,
+    IntercomNotFound,
+    IntercomRefusal,
+    SearchHit,
+)
+from intercom_update.dal.intercom_client import IntercomClient
 from intercom_update.logic.intercom_errors import translate
 from intercom_update.models.errors import AmbiguousUserError, ConflictError, UserNotFoundError
 from intercom_update.models.input import UpdateBy, UpdateUserInput
@@ -56,33 +62,29 @@ def find_contact(
         if update_by in {"email", "phone"}:
             return _search_one(client, update_by, value, new_value)
         if update_by == "user_id":
-            response = _find_by_external_id(client, value, new_value)
+            contact = _find_by_external_id(client, value, new_value)
         else:
-            response = client.get_contact(value)
-    except IntercomApiError as error:
-        if error.status == 404:
-            raise UserNotFoundError(
-                f"no Intercom user has {_label(update_by)} {_either(value, new_value)}",
-                field="value",
-                intercom_body=error.text,
-                intercom_request_id=error.request_id,
-            ) from None
-        raise translate(error, "looking the user up") from None
-    contact: dict[str, Any] = response.data
-    if contact.get("role", "user") != "user":
+            contact = client.get_contact(value)
+    except IntercomRefusal as refusal:
+        raise translate(
+            refusal,
+            "looking the user up",
+            user_not_found=f"no Intercom user has {_label(update_by)} {_either(value, new_value)}",
+        ) from None
+    if contact.role != "user":
         raise UserNotFoundError(
-            f"Intercom contact {value!r} is a {contact.get('role')}, not a user; "
+            f"Intercom contact {value!r} is a {contact.role}, not a user; "
             "this action updates users only",
             field="value",
         )
-    return FoundContact(id=str(contact["id"]), json_text=response.text)
+    return FoundContact(id=contact.id, json_text=contact.json_text)
 
 
-def _find_by_external_id(client: IntercomClient, value: str, new_value: str | None) -> Any:
+def _find_by_external_id(client: IntercomClient, value: str, new_value: str | None) -> Contact:
     try:
         return client.find_contact_by_external_id(value)
-    except IntercomApiError as error:
-        if error.status != 404 or new_value is None:
+    except IntercomNotFound:
+        if new_value is None:
             raise
     # The old id is gone: a PUT of this same request may have landed already.
     return client.find_contact_by_external_id(new_value)
@@ -93,13 +95,11 @@ def _search_one(
 ) -> FoundContact:
     wanted = [value] if new_value is None else [value, new_value]
     forms = [form for text in wanted for form in _search_forms(update_by, text)]
-    response = client.search_users(update_by, forms, per_page=SEARCH_PAGE_SIZE)
-    returned = response.data["data"]
-    hits = _verified_users(returned, update_by)
-    total = response.data.get("total_count")
-    if isinstance(total, int) and total > len(returned):
+    page = client.search_users(update_by, forms, per_page=SEARCH_PAGE_SIZE)
+    hits = _verified_users(page.hits)
+    if page.incomplete:
         # More hits than one page: some were not seen, so none can be called the only one.
-        raise _ambiguous(update_by, value, [cid for cid, _ in hits], total)
+        raise _ambiguous(update_by, value, [cid for cid, _ in hits], page.matches)
     old = [cid for cid, stored in hits if _matches(update_by, stored, value)]
     new = [cid for cid, stored in hits if new_value and _matches(update_by, stored, new_value)]
     if len(old) > 1:
@@ -128,15 +128,12 @@ def _search_forms(update_by: UpdateBy, text: str) -> list[str]:
     return list(dict.fromkeys((text, stored)))
 
 
-def _verified_users(items: Any, update_by: UpdateBy) -> list[tuple[str, str]]:
+def _verified_users(hits: list[SearchHit]) -> list[tuple[str, str]]:
     """(id, stored value) of each distinct hit that is a user holding a value of the field."""
     users: dict[str, str] = {}
-    for item in items if isinstance(items, list) else ():
-        if not isinstance(item, dict) or item.get("role") != "user":
-            continue
-        contact_id, stored = item.get("id"), item.get(update_by)
-        if isinstance(contact_id, str) and contact_id and isinstance(stored, str) and stored:
-            users.setdefault(contact_id, stored)
+    for hit in hits:
+        if hit.role == "user" and hit.value:
+            users.setdefault(hit.id, hit.value)
     return list(users.items())
 
 

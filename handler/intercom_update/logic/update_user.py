@@ -20,16 +20,13 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from intercom_update.dal.connected_account import ConnectedAccount, ConnectedAccounts
-from intercom_update.dal.intercom_client import (
-    Deadline,
-    IntercomApiError,
-    IntercomClient,
-    RetryPolicy,
-)
+from intercom_update.dal.intercom_answers import IntercomRefusal
+from intercom_update.dal.intercom_client import Deadline, IntercomClient, RetryPolicy
 from intercom_update.logic import companies, concurrency
 from intercom_update.logic.custom_attributes import (
     AttributeCatalog,
     AttributePlan,
+    AttributeSpec,
     create_attribute,
     plan_attributes,
 )
@@ -93,6 +90,42 @@ def contact_changes(
     return changes
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One validated request and what it runs with."""
+
+    request: UpdateUserInput
+    account: ConnectedAccount
+    client: IntercomClient
+    deps: Dependencies
+    # Attribute name -> (input field, value as text); the companies' ids, in slot order.
+    texts: dict[str, tuple[str, str]]
+    company_ids: list[str]
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """Round one: the reads, overlapped (the user, the attribute catalog, the companies)."""
+
+    lookup: Future[FoundContact]
+    catalog: Future[tuple[dict[str, AttributeSpec], bool]] | None
+    companies: list[Future[str | None]]
+
+    @classmethod
+    def start(cls, run: _Run) -> _Reads:
+        request, client = run.request, run.client
+        lookup = concurrency.submit(
+            find_contact, client, request.update_by, request.value, new_key_value(request)
+        )
+        catalog = None
+        if run.texts:
+            catalog = concurrency.submit(run.deps.catalog.get, run.account.cache_key, client)
+        return cls(lookup, catalog, companies.start_finding(client, run.company_ids))
+
+    def all(self) -> list[Future[Any]]:
+        return [self.lookup, *self.companies, *([self.catalog] if self.catalog else [])]
+
+
 def update_user(
     request: UpdateUserInput,
     account: ConnectedAccount,
@@ -101,65 +134,46 @@ def update_user(
 ) -> UpdateUserOutput:
     """Apply one validated request. Raises UpdateUserError or ServiceUnavailableError."""
     texts = request.custom_attribute_texts(deps.settings.legacy_attribute_names)
-    company_ids = request.company_ids()
-    # Round one: only reads, overlapped: the user, the attribute catalog, the companies.
-    lookup = concurrency.submit(
-        find_contact, client, request.update_by, request.value, new_key_value(request)
-    )
-    catalog: Future[Any] | None = None
-    if texts:
-        catalog = concurrency.submit(deps.catalog.get, account.cache_key, client)
-    found = companies.start_finding(client, company_ids)
-    reads: list[Future[Any]] = [lookup, *found, *([catalog] if catalog else [])]
+    run = _Run(request, account, client, deps, texts, request.company_ids())
+    reads = _Reads.start(run)
     try:
-        contact = lookup.result()
+        contact = reads.lookup.result()
         try:
-            return _write(
-                request, texts, contact, account, client, deps, catalog, company_ids, found
-            )
+            return _write(run, contact, reads)
         except UpdateUserError as error:
             error.contact_id = contact.id
             raise
     finally:
-        concurrency.settle(reads)
+        concurrency.settle(reads.all())
 
 
-def _write(
-    request: UpdateUserInput,
-    texts: dict[str, tuple[str, str]],
-    contact: FoundContact,
-    account: ConnectedAccount,
-    client: IntercomClient,
-    deps: Dependencies,
-    catalog: Future[Any] | None,
-    company_ids: list[str],
-    found: list[Future[str | None]],
-) -> UpdateUserOutput:
+def _write(run: _Run, contact: FoundContact, reads: _Reads) -> UpdateUserOutput:
     plan = AttributePlan(values={}, to_create={})
-    if catalog is not None:
-        plan = _plan_attributes(request, texts, account, client, deps, catalog)
+    if reads.catalog is not None:
+        plan = _plan_attributes(run, reads.catalog)
 
-    known_ids = concurrency.results(found)
+    known_ids = concurrency.results(reads.companies)
     # Everything is checked: now the writes, overlapped, with the PUT last.
+    client, catalog, workspace = run.client, run.deps.catalog, run.account.cache_key
     creations = [
-        concurrency.submit(create_attribute, client, deps.catalog, account.cache_key, name, kind)
+        concurrency.submit(create_attribute, client, catalog, workspace, name, kind)
         for name, kind in plan.to_create.items()
     ]
-    attaches = companies.start_attaching(client, contact.id, company_ids, known_ids)
+    attaches = companies.start_attaching(client, contact.id, run.company_ids, known_ids)
     concurrency.settle([*creations, *attaches])
     companies.check_attached(concurrency.results(attaches), also=_first_failure(creations))
 
-    changes = contact_changes(request, plan.values, deps.clock())
+    changes = contact_changes(run.request, plan.values, run.deps.clock())
     try:
         if changes:
             final = client.update_contact(contact.id, changes)
-        elif company_ids or contact.json_text is None:
+        elif run.company_ids or contact.json_text is None:
             final = client.get_contact(contact.id)
         else:
             return UpdateUserOutput.success(json_output=contact.json_text, contact_id=contact.id)
-    except IntercomApiError as error:
-        raise translate(error, "updating the contact") from None
-    return UpdateUserOutput.success(json_output=final.text, contact_id=contact.id)
+    except IntercomRefusal as refusal:
+        raise translate(refusal, "updating the contact") from None
+    return UpdateUserOutput.success(json_output=final.json_text, contact_id=contact.id)
 
 
 def _first_failure(futures: list[Future[None]]) -> UpdateUserError | None:
@@ -174,16 +188,12 @@ def _first_failure(futures: list[Future[None]]) -> UpdateUserError | None:
 
 
 def _plan_attributes(
-    request: UpdateUserInput,
-    texts: dict[str, tuple[str, str]],
-    account: ConnectedAccount,
-    client: IntercomClient,
-    deps: Dependencies,
-    catalog_future: Future[Any],
+    run: _Run, catalog_future: Future[tuple[dict[str, AttributeSpec], bool]]
 ) -> AttributePlan:
+    create_missing = run.request.create_missing_attributes
     catalog, fresh = catalog_future.result()
     try:
-        plan = plan_attributes(texts, catalog, create_missing=request.create_missing_attributes)
+        plan = plan_attributes(run.texts, catalog, create_missing=create_missing)
     except (AttributeNotFoundError, InputValidationError):
         if fresh:
             raise
@@ -191,21 +201,23 @@ def _plan_attributes(
         if fresh or not plan.to_create:
             return plan
     # The cached list may predate an attribute created or retyped since: look once more.
-    catalog, _ = deps.catalog.get(account.cache_key, client, refresh=True)
-    return plan_attributes(texts, catalog, create_missing=request.create_missing_attributes)
+    catalog, _ = run.deps.catalog.get(run.account.cache_key, run.client, refresh=True)
+    return plan_attributes(run.texts, catalog, create_missing=create_missing)
 
 
 def process_update(
     payload: Any,
     *,
     time_budget_s: float | None = None,
-    function_arn: str | None = None,
+    aws_account_id: str | None = None,
     deps: Dependencies | None = None,
 ) -> UpdateUserOutput:
     """Run one update request end to end and record its outcome in logs and metrics.
 
     Returns the output for success and for every unsuccessful outcome; raises
     ServiceUnavailableError (IntercomUnavailableError, ...) when the caller must retry.
+    ``aws_account_id`` is the function's own account (the entry point reads it from the Lambda
+    context): a connected account given as a secret ARN of another account is refused.
     """
     deps = deps or default_dependencies()
     settings = deps.settings
@@ -219,7 +231,7 @@ def process_update(
             payload,
             connected_account_prefix=settings.connected_account_prefix,
             aws_region=settings.aws_region,
-            aws_account_id=_account_id(function_arn),
+            aws_account_id=aws_account_id,
             legacy_attribute_names=settings.legacy_attribute_names,
         )
         output = _update_with_account(request, deadline, deps, clients)
@@ -307,9 +319,3 @@ def _record(
             **({"problem": problem} if problem else {}),
         },
     )
-
-
-def _account_id(function_arn: str | None) -> str | None:
-    # arn:aws:lambda:<region>:<account>:function:<name>[:alias]
-    parts = (function_arn or "").split(":")
-    return parts[4] if len(parts) > 4 and parts[4].isdigit() else None

@@ -23,9 +23,9 @@ from pydantic import (
     ValidationError,
 )
 
-from intercom_update.dal.connected_account import connected_account_problem
+from intercom_update.models.connected_account_name import connected_account_problem
 from intercom_update.models.errors import InputValidationError
-from intercom_update.settings import DEFAULT_LEGACY_ATTRIBUTE_NAMES
+from intercom_update.models.legacy_attributes import DEFAULT_LEGACY_ATTRIBUTE_NAMES
 
 MAX_TEXT = 255
 MAX_URL = 2048
@@ -292,42 +292,47 @@ def _cross_field_problems(
         problem = connected_account_problem(account, prefix, region=region, account_id=account_id)
         if problem:
             problems.append({"field": "connected_account", "message": problem})
+    problems.extend(_value_problems(data))
+    problems.extend(_attribute_slot_problems(data, legacy_names))
+    return problems
 
+
+def _value_problems(data: Mapping[str, Any]) -> list[dict[str, str]]:
+    """``value`` checked as what ``update_by`` says it is."""
     update_by = data.get("update_by", "email")
     value = data.get("value")
-    if isinstance(value, str):
-        if update_by == "email":
-            try:
-                _check_email(value)
-            except ValueError as exc:
-                problems.append({"field": "value", "message": f"{exc} (update_by is email)"})
-        elif update_by == "phone":
-            try:
-                _check_phone(value)
-            except ValueError as exc:
-                problems.append({"field": "value", "message": f"{exc} (update_by is phone)"})
-        elif set(value) == {"."}:
-            problems.append({"field": "value", "message": f"is not a valid {update_by}"})
+    if not isinstance(value, str):
+        return []
+    # update_by may be anything here (the model refuses what is not a lookup kind).
+    check = _check_email if update_by == "email" else _check_phone if update_by == "phone" else None
+    if check is not None:
+        try:
+            check(value)
+        except ValueError as exc:
+            return [{"field": "value", "message": f"{exc} (update_by is {update_by})"}]
+    elif set(value) == {"."}:
+        return [{"field": "value", "message": f"is not a valid {update_by}"}]
+    return []
 
-    seen: dict[str, str] = {}
-    for field in ATTRIBUTE_BACKED_FIELDS:
-        if field in data:
-            seen[legacy_names[field]] = field
+
+def _attribute_slot_problems(
+    data: Mapping[str, Any], legacy_names: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """A value without its name, and two inputs writing the same attribute."""
+    problems: list[dict[str, str]] = []
+    seen = {legacy_names[field]: field for field in ATTRIBUTE_BACKED_FIELDS if field in data}
     for slot in CUSTOM_ATTRIBUTE_SLOTS:
         name_key, value_key = f"custom_attribute_{slot}_name", f"custom_attribute_{slot}_value"
         name, has_value = data.get(name_key), value_key in data
         if has_value and name is None:
             problems.append({"field": value_key, "message": f"is given without {name_key}"})
-        if isinstance(name, str) and has_value:
-            if name in seen:
-                problems.append(
-                    {
-                        "field": name_key,
-                        "message": f"'{_field_label(name)}' is already set by {seen[name]}",
-                    }
-                )
-            else:
-                seen[name] = name_key
+        if not isinstance(name, str) or not has_value:
+            continue
+        if name in seen:
+            message = f"'{_field_label(name)}' is already set by {seen[name]}"
+            problems.append({"field": name_key, "message": message})
+        else:
+            seen[name] = name_key
     return problems
 
 
