@@ -1,4 +1,4 @@
-"""plan_attributes and _parse_catalog: custom attributes are checked before anything is written."""
+"""plan_attributes and reading the catalog: custom attributes are checked before anything is written."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ from typing import Any
 
 import pytest
 
-from intercom_update.logic.custom_attributes import (
-    AttributeSpec,
-    _parse_catalog,
-    plan_attributes,
-)
+from intercom_update.dal.intercom_answers import contact_attributes_of
+from intercom_update.dal.transport import IntercomResponse
+from intercom_update.logic.custom_attributes import AttributeSpec, _specs, plan_attributes
 from intercom_update.models.errors import AttributeNotFoundError, InputValidationError
 
 CATALOG: dict[str, AttributeSpec] = {
@@ -210,7 +208,13 @@ def test_unknown_data_type_is_a_validation_problem() -> None:
         plan_attributes(texts(tags="a"), catalog, create_missing=False)
 
 
-# -- _parse_catalog -------------------------------------------------------------------------
+# -- reading the catalog ---------------------------------------------------------------------
+
+
+def parse_catalog(items: list[Any]) -> dict[str, AttributeSpec]:
+    """The specs of a ``GET /data_attributes`` answer listing ``items``."""
+    answer = IntercomResponse(200, "", {"type": "list", "data": items}, None)
+    return _specs(contact_attributes_of(answer))
 
 
 def entry(name: str, **fields: Any) -> dict[str, Any]:
@@ -228,7 +232,7 @@ def entry(name: str, **fields: Any) -> dict[str, Any]:
 
 
 def test_parse_catalog_reads_custom_contact_attributes() -> None:
-    specs = _parse_catalog(
+    specs = parse_catalog(
         [
             entry("plan", options=[{"value": "free"}, {"value": "pro"}]),
             entry("seats", data_type="integer"),
@@ -255,7 +259,7 @@ def test_parse_catalog_reads_custom_contact_attributes() -> None:
     ],
 )
 def test_parse_catalog_skips_what_cannot_be_written(item: Any) -> None:
-    assert _parse_catalog([item, entry("kept")]) == {
+    assert parse_catalog([item, entry("kept")]) == {
         "kept": AttributeSpec("kept", "string", None, True)
     }
 
@@ -272,7 +276,7 @@ def test_parse_catalog_skips_what_cannot_be_written(item: Any) -> None:
     ],
 )
 def test_parse_catalog_reads_options(options: Any, expected: list[str] | None) -> None:
-    specs = _parse_catalog([entry("plan", options=options)])
+    specs = parse_catalog([entry("plan", options=options)])
     assert specs["plan"].options == expected
 
 
@@ -287,11 +291,11 @@ def test_parse_catalog_reads_options(options: Any, expected: list[str] | None) -
 )
 def test_parse_catalog_defaults(fields: dict[str, Any], data_type: str, writable: bool) -> None:
     item = {"name": "x", "custom": True, **fields}
-    assert _parse_catalog([item]) == {"x": AttributeSpec("x", data_type, None, writable)}
+    assert parse_catalog([item]) == {"x": AttributeSpec("x", data_type, None, writable)}
 
 
 def test_parsed_catalog_drives_the_plan() -> None:
-    catalog = _parse_catalog(
+    catalog = parse_catalog(
         [
             entry("plan", options=[{"value": "free"}, {"value": "pro"}]),
             entry("old", archived=True),

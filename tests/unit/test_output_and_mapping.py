@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from intercom_update.dal.intercom_client import IntercomApiError
+from intercom_update.dal.intercom_answers import IntercomRefusal, refusal_of
+from intercom_update.dal.transport import IntercomApiError
 from intercom_update.handlers.api_gateway import STATUS_BY_ERROR_CODE
 from intercom_update.logic.intercom_errors import translate
 from intercom_update.logic.update_user import contact_changes
@@ -268,13 +269,18 @@ def test_everything_at_once() -> None:
     }
 
 
+def refused(status: int, body: str, request_id: str | None) -> IntercomRefusal:
+    """The refusal the client raises for this final answer to a write."""
+    return refusal_of(IntercomApiError(status, body, request_id), "PUT")
+
+
 # -- translate ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_refused_token_is_unauthorized(status: int) -> None:
     body = error_list("unauthorized", "Access Token Invalid")
-    error = translate(IntercomApiError(status, body, "req-1"), "looking the user up")
+    error = translate(refused(status, body, "req-1"), "looking the user up")
     assert isinstance(error, UnauthorizedError)
     assert error.code == "unauthorized"
     assert error.field == "connected_account"
@@ -290,7 +296,7 @@ def test_refused_token_is_unauthorized(status: int) -> None:
 )
 def test_conflict(status: int, code: str) -> None:
     body = error_list(code, "A contact matching those details already exists")
-    error = translate(IntercomApiError(status, body, "req-2"), "updating the contact")
+    error = translate(refused(status, body, "req-2"), "updating the contact")
     assert isinstance(error, ConflictError)
     assert error.code == "conflict"
     assert error.intercom_body == body
@@ -300,7 +306,7 @@ def test_conflict(status: int, code: str) -> None:
 @pytest.mark.parametrize("status", [400, 404, 422])
 def test_missing_custom_attribute(status: int) -> None:
     body = error_list("parameter_invalid", "Custom attribute 'plan tier' does not exist")
-    error = translate(IntercomApiError(status, body, None), "updating the contact")
+    error = translate(refused(status, body, None), "updating the contact")
     assert isinstance(error, AttributeNotFoundError)
     assert error.code == "attribute_not_found"
     assert "'plan tier'" in error.message
@@ -319,7 +325,7 @@ def test_missing_custom_attribute(status: int) -> None:
     ],
 )
 def test_anything_else_is_intercom_error(status: int, body: str) -> None:
-    error = translate(IntercomApiError(status, body, "req-3"), "attaching a company")
+    error = translate(refused(status, body, "req-3"), "attaching a company")
     assert type(error) is IntercomRequestError
     assert error.code == "intercom_error"
     assert error.intercom_body == body
@@ -330,7 +336,7 @@ def test_anything_else_is_intercom_error(status: int, body: str) -> None:
 
 def test_translated_errors_become_unsuccessful_outputs_with_intercom_body() -> None:
     body = error_list("conflict", "taken", request_id="req-9")
-    output = UpdateUserOutput.unsuccessful(translate(IntercomApiError(409, body, "req-9"), "x"))
+    output = UpdateUserOutput.unsuccessful(translate(refused(409, body, "req-9"), "x"))
     assert output.json_output == body
     assert output.error is not None
     assert output.error["intercom_request_id"] == "req-9"

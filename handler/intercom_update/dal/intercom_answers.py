@@ -46,15 +46,15 @@ class SearchHit:
 @dataclass(frozen=True)
 class SearchPage:
     hits: list[SearchHit]
-    # How many entries the page listed (readable or not), and how many contacts match by
-    # Intercom's total_count (the page's own length when it gives none).
+    # How many entries the page listed (readable or not), and how many contacts match:
+    # Intercom's total_count, or the page's own length when it gives none.
     listed: int
-    matches: int
+    total_count: int
 
     @property
     def incomplete(self) -> bool:
         """More matches than this page lists: some were not seen."""
-        return self.matches > self.listed
+        return self.total_count > self.listed
 
 
 @dataclass(frozen=True)

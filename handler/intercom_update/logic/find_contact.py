@@ -99,7 +99,7 @@ def _search_one(
     hits = _verified_users(page.hits)
     if page.incomplete:
         # More hits than one page: some were not seen, so none can be called the only one.
-        raise _ambiguous(update_by, value, [cid for cid, _ in hits], page.matches)
+        raise _ambiguous(update_by, value, [cid for cid, _ in hits], page.total_count)
     old = [cid for cid, stored in hits if _matches(update_by, stored, value)]
     new = [cid for cid, stored in hits if new_value and _matches(update_by, stored, new_value)]
     if len(old) > 1:
