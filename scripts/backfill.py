@@ -199,7 +199,7 @@ class Outputs:
                 self._failures.write(f"{row.original}\n")
 
 
-def run_backfill(
+def run_backfill(  # noqa: PLR0913 - keyword-only options of one run, each with a default
     source: InputFile,
     *,
     out_dir: Path,

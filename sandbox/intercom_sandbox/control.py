@@ -48,7 +48,7 @@ def _settings(sandbox: IntercomSandbox) -> dict[str, Any]:
     }
 
 
-def _route(
+def _route(  # noqa: PLR0911, PLR0912 - one case per control route: the match is the route table
     sandbox: IntercomSandbox,
     method: str,
     segments: list[str],

@@ -156,7 +156,7 @@ class Seeding:
                 return None
             return copy.deepcopy(companies.render(self.workspace.companies[intercom_id]))
 
-    def add_data_attribute(
+    def add_data_attribute(  # noqa: PLR0913 - the data attribute's own fields, each with Intercom's default
         self,
         name: str,
         data_type: str = "string",

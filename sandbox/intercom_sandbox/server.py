@@ -101,7 +101,7 @@ class IntercomSandbox(Seeding):
     changed while it runs.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - every setting of the sandbox, each with a default
         self,
         tokens: Iterable[str] = ("tok_test",),
         host: str = "127.0.0.1",
@@ -490,7 +490,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._dispatch()
 
-    def _read_body(self) -> bytes | None:
+    def _read_body(self) -> bytes | None:  # noqa: PLR0911 - each framing fault is answered where it is found
         """The request body, or ``None`` after answering a malformed framing with 400."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             chunks: list[bytes] = []

@@ -1,4 +1,4 @@
-"""plan_attributes and reading the catalog: custom attributes are checked before anything is written."""
+"""plan_attributes and reading the catalog: attributes are checked before anything is written."""
 
 from __future__ import annotations
 

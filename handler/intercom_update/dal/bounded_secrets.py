@@ -7,8 +7,7 @@ busy host), which runs that fail validation never need.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from aws_lambda_powertools.utilities.parameters import BaseProvider
 
@@ -28,8 +27,9 @@ MIN_READ_S: Final = 0.3
 _STEP_S: Final = 0.1
 
 
-@dataclass(frozen=True)
-class CallLimits:
+class CallLimits(NamedTuple):
+    """How long one Secrets Manager read may take to connect and answer, and how often."""
+
     connect_timeout_s: float
     read_timeout_s: float
     attempts: int

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
 
 from intercom_update.logic.update_user import Dependencies, process_update
@@ -48,14 +48,7 @@ class ItemOutcome:
         return self.outcome == "success"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "row": self.row,
-            "key": self.key,
-            "outcome": self.outcome,
-            "contact_id": self.contact_id,
-            "error_code": self.error_code,
-            "error_message": self.error_message,
-        }
+        return asdict(self)
 
 
 def row_key(fields: Any) -> str:

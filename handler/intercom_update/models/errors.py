@@ -30,34 +30,46 @@ class UpdateUserError(Exception):
 
 
 class InputValidationError(UpdateUserError):
+    """The input breaks a rule (``details`` lists every problem with its field), or a value
+    does not fit its attribute's type."""
+
     code = "validation_error"
 
 
 class ConnectedAccountError(UpdateUserError):
+    """The secret is missing, unreadable or malformed."""
+
     code = "connected_account_error"
 
 
 class UnauthorizedError(UpdateUserError):
-    code = "unauthorized"
+    code = "unauthorized"  # Intercom refused the token
 
 
 class UserNotFoundError(UpdateUserError):
+    """No user matches: leads are not users."""
+
     code = "user_not_found"
 
 
 class AmbiguousUserError(UpdateUserError):
-    code = "ambiguous_user"
+    code = "ambiguous_user"  # several users match the email or phone
 
 
 class AttributeNotFoundError(UpdateUserError):
+    """A custom attribute does not exist (and may not be created), or its name belongs to a
+    standard attribute, to one not writable via the API, or to a company attribute."""
+
     code = "attribute_not_found"
 
 
 class ConflictError(UpdateUserError):
-    code = "conflict"
+    code = "conflict"  # the new email, phone or user_id belongs to another user
 
 
 class IntercomRequestError(UpdateUserError):
+    """Intercom refused otherwise, or a company could not be attached."""
+
     code = "intercom_error"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from intercom_update.models.errors import ServiceUnavailableError, UpdateUserError
@@ -52,9 +52,4 @@ class UpdateUserOutput:
         return None if self.error is None else str(self.error["code"])
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "outcome": self.outcome,
-            "json_output": self.json_output,
-            "contact_id": self.contact_id,
-            "error": self.error,
-        }
+        return asdict(self)
