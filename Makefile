@@ -13,7 +13,9 @@ EVENT ?= events/direct-email.json
 # The function's code and the sandbox are plain folders, not installed packages.
 export PYTHONPATH := $(CURDIR)/handler:$(CURDIR)/sandbox:$(CURDIR)
 
-.PHONY: help venv demo test lint typecheck unit integration e2e test-py311 security ci layer-requirements sandbox bench clean
+FUNCTION ?=
+
+.PHONY: help venv demo invoke-local test lint typecheck unit integration e2e test-py311 security ci layer-requirements sandbox bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -30,6 +32,10 @@ venv: $(VENV)/.synced  ## create .venv from uv.lock
 
 demo: venv  ## run the action once against the local Intercom sandbox and a local Secrets Manager
 	$(RUN) python -m scripts.demo --event $(EVENT)
+
+invoke-local: venv  ## run EVENT's function (or FUNCTION=LogicalId) under the Lambda runtime emulator, locally
+	bash scripts/build-host.sh
+	$(RUN) python -m scripts.invoke_local --event $(EVENT) --function "$(FUNCTION)" --env-vars "$(ENV_VARS)"
 
 test: venv lint typecheck  ## lint, type checks and the whole test suite
 	$(RUN) pytest
