@@ -53,7 +53,8 @@ unit: venv  ## unit tests only
 integration: venv  ## integration tests only (sandbox + moto over HTTP)
 	$(RUN) pytest tests/integration tests/contract
 
-e2e: venv check-template  ## build with SAM, then import every handler from the built artefact
+e2e: venv check-template  ## build with SAM; import every handler from the artefact; run every function under the Lambda runtime emulator
+	bash scripts/build-host.sh
 	REQUIRE_SAM_BUILD=1 $(RUN) pytest tests/e2e
 
 test-py311: $(UV)  ## the whole suite on Python 3.11 too (the code must keep working there)

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.env_vars:
             overrides |= env_file_overrides(Path(args.env_vars), function.logical_id)
         print(f"{function.logical_id} ({function.handler}) <- {event_path.relative_to(ROOT)}")
-        print(f"Intercom sandbox: {services.sandbox.base_url}   AWS (moto): {services.aws_endpoint}")
+        print(f"Intercom sandbox: {services.sandbox.base_url}  AWS (moto): {services.aws_endpoint}")
         with EmulatedFunction(function, overrides, services.aws_endpoint) as emulated:
             answer = emulated.invoke(event)
             print("\n== Function log (runtime interface emulator)")

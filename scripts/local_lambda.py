@@ -125,9 +125,8 @@ def built_functions(build_dir: Path = BUILD_DIR) -> dict[str, BuiltFunction]:
 
 def function_for_event(event_path: Path, functions: Mapping[str, BuiltFunction]) -> BuiltFunction:
     """The function whose sample events include this file."""
-    owners = [
-        fn for fn in functions.values() if event_path.resolve() in fn.sample_events(event_path.parent)
-    ]
+    path = event_path.resolve()
+    owners = [fn for fn in functions.values() if path in fn.sample_events(path.parent)]
     if len(owners) != 1:
         names = ", ".join(sorted(functions))
         raise LookupError(f"{event_path.name} is not a sample of exactly one function ({names})")
@@ -308,7 +307,7 @@ def _aws_client(service: str, endpoint: str) -> Any:
         endpoint_url=endpoint,
         region_name=REGION,
         aws_access_key_id="local",
-        aws_secret_access_key="local",
+        aws_secret_access_key="local",  # noqa: S106 - moto's, not a credential
     )
 
 
@@ -359,7 +358,7 @@ class LambdaService:
             def do_POST(self) -> None:
                 service._answer(self)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
