@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR)/handler:$(CURDIR)/sandbox:$(CURDIR)
 
 FUNCTION ?=
 
-.PHONY: help venv demo invoke-local test lint typecheck unit integration e2e test-py311 security ci layer-requirements sandbox bench clean
+.PHONY: help venv demo invoke-local schemas test lint typecheck unit integration e2e test-py311 security ci layer-requirements sandbox bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ demo: venv  ## run the action once against the local Intercom sandbox and a loca
 invoke-local: venv  ## run EVENT's function (or FUNCTION=LogicalId) under the Lambda runtime emulator, locally
 	bash scripts/build-host.sh
 	$(RUN) python -m scripts.invoke_local --event $(EVENT) --function "$(FUNCTION)" --env-vars "$(ENV_VARS)"
+
+schemas: venv  ## regenerate schemas/ (JSON Schema of input and output, OpenAPI) from the models
+	$(RUN) python -m scripts.generate_schemas
 
 test: venv lint typecheck  ## lint, type checks and the whole test suite
 	$(RUN) pytest
