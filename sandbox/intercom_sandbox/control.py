@@ -44,6 +44,7 @@ def _settings(sandbox: IntercomSandbox) -> dict[str, Any]:
         "latency_ms": sandbox.latency_ms,
         "rate_limit": sandbox.rate_limit,
         "default_version": sandbox.default_version,
+        "exact_email_search": sandbox.exact_email_search,
     }
 
 
@@ -102,13 +103,15 @@ def _route(
             return 200, _settings(sandbox)
         case ("POST", ["settings"]):
             body = _body(raw_body)
-            unknown = sorted(set(body) - {"latency_ms", "rate_limit"})
+            unknown = sorted(set(body) - {"latency_ms", "rate_limit", "exact_email_search"})
             if unknown:
                 raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
             if "latency_ms" in body:
                 sandbox.latency_ms = body["latency_ms"]
             if "rate_limit" in body:
                 sandbox.rate_limit = body["rate_limit"]
+            if "exact_email_search" in body:
+                sandbox.exact_email_search = body["exact_email_search"]
             return 200, _settings(sandbox)
         case ("GET", ["exchanges"]):
             return 200, [e.to_dict() for e in sandbox.exchanges]

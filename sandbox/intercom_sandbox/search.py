@@ -86,7 +86,8 @@ _CUSTOM_TYPES = {
     "date": "date",
 }
 
-# Fields compared case-insensitively.
+# Fields compared case-insensitively (unless the workspace is set to match emails exactly:
+# Intercom does not document the case rule, so tests can run under both).
 CASE_INSENSITIVE_FIELDS = frozenset({"email", "email_domain"})
 
 OPERATORS: dict[str, frozenset[str]] = {
@@ -274,7 +275,9 @@ def _ordered_predicate(get: Getter, op: str, value: Any) -> Predicate:
 # --------------------------------------------------------------------------- compile
 
 
-def _compile_single(node: Mapping[str, Any], custom_type: CustomTypeLookup) -> Predicate:
+def _compile_single(
+    node: Mapping[str, Any], custom_type: CustomTypeLookup, folded: frozenset[str]
+) -> Predicate:
     field = node.get("field")
     kind = _field_type(field, custom_type)
     assert isinstance(field, str)  # noqa: S101 - checked by _field_type
@@ -297,17 +300,19 @@ def _compile_single(node: Mapping[str, Any], custom_type: CustomTypeLookup) -> P
         value = _coerce(field, kind, raw)
     get = _getter(field)
     if kind in ("string", "tag"):
-        return _string_predicate(get, op, value, field in CASE_INSENSITIVE_FIELDS)
+        return _string_predicate(get, op, value, field in folded)
     if kind == "date":
         return _date_predicate(get, op, value)
     return _ordered_predicate(get, op, value)
 
 
-def _compile(node: Any, depth: int, custom_type: CustomTypeLookup) -> Predicate:
+def _compile(
+    node: Any, depth: int, custom_type: CustomTypeLookup, folded: frozenset[str]
+) -> Predicate:
     if not isinstance(node, dict):
         raise query_invalid("Each filter must be an object")
     if "field" in node:
-        return _compile_single(node, custom_type)
+        return _compile_single(node, custom_type, folded)
     op = node.get("operator")
     if op not in ("AND", "OR"):
         raise query_invalid(
@@ -321,36 +326,57 @@ def _compile(node: Any, depth: int, custom_type: CustomTypeLookup) -> Predicate:
         raise query_invalid(f"An {op} group needs a non-empty 'value' array")
     if len(items) > MAX_FILTERS_PER_GROUP:
         raise query_invalid(f"An {op} group can hold at most {MAX_FILTERS_PER_GROUP} filters")
-    children = [_compile(item, depth + 1, custom_type) for item in items]
+    children = [_compile(item, depth + 1, custom_type, folded) for item in items]
     if op == "AND":
         return lambda c: all(p(c) for p in children)
     return lambda c: any(p(c) for p in children)
 
 
-def compile_query(query: Any, custom_type: CustomTypeLookup) -> Predicate:
-    """Validate a search ``query`` and turn it into a predicate over stored contact JSON."""
-    return _compile(query, 0, custom_type)
+def compile_query(
+    query: Any, custom_type: CustomTypeLookup, *, exact_email: bool = False
+) -> Predicate:
+    """Validate a search ``query`` and turn it into a predicate over stored contact JSON.
 
-
-def index_hint(query: Any) -> tuple[str, str] | None:
-    """An ``=`` filter on id, email or external_id that every match must satisfy, if any.
-
-    Lets the workspace narrow the candidates through an index instead of scanning every contact.
-    Call only after ``compile_query`` accepted the query.
+    ``exact_email`` compares ``email`` case-sensitively (``email_domain`` stays folded).
     """
-    if not isinstance(query, dict):
+    folded = CASE_INSENSITIVE_FIELDS - {"email"} if exact_email else CASE_INSENSITIVE_FIELDS
+    return _compile(query, 0, custom_type, folded)
+
+
+_INDEXED_FIELDS = ("id", "email", "external_id")
+
+
+def _equality(node: Any) -> tuple[str, str] | None:
+    if not isinstance(node, dict) or node.get("field") not in _INDEXED_FIELDS:
         return None
-    if query.get("field") in ("id", "email", "external_id"):
-        value = query.get("value")
-        if query.get("operator") == "=" and isinstance(value, str) and value:
-            return query["field"], value
-        return None
-    if query.get("operator") == "AND":
-        for item in query.get("value") or ():
-            hint = index_hint(item) if isinstance(item, dict) and "field" in item else None
-            if hint is not None:
-                return hint
+    value = node.get("value")
+    if node.get("operator") == "=" and isinstance(value, str) and value:
+        return node["field"], value
     return None
+
+
+def index_hint(query: Any) -> tuple[str, list[str]] | None:
+    """An indexed field and the values every match must hold one of, if the query says so.
+
+    Lets the workspace narrow the candidates through an index instead of scanning every contact:
+    an ``=`` filter on id, email or external_id; an AND group with such a member; an OR group
+    whose every member has a hint on the same field. Call only after ``compile_query``
+    accepted the query.
+    """
+    single = _equality(query)
+    if single is not None:
+        return single[0], [single[1]]
+    if not isinstance(query, dict) or not isinstance(query.get("value"), list):
+        return None
+    hints = [index_hint(item) for item in query["value"]]
+    if query.get("operator") == "AND":
+        return next((hint for hint in hints if hint is not None), None)
+    if query.get("operator") != "OR" or None in hints:
+        return None
+    fields = {hint[0] for hint in hints if hint is not None}
+    if len(fields) != 1:
+        return None
+    return fields.pop(), [value for hint in hints if hint is not None for value in hint[1]]
 
 
 # --------------------------------------------------------------------------- sort & pages

@@ -151,6 +151,17 @@ class IntercomSandbox:
             raise ValueError("rate_limit must be an integer >= 0")
         self._rate_limit = value
 
+    @property
+    def exact_email_search(self) -> bool:
+        """Whether search compares ``email`` case-sensitively (default: no). Reset restores it."""
+        return self.workspace.exact_email_search
+
+    @exact_email_search.setter
+    def exact_email_search(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ValueError("exact_email_search must be true or false")
+        self.workspace.exact_email_search = value
+
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> IntercomSandbox:

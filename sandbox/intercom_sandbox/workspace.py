@@ -125,6 +125,38 @@ _BUILTIN_CONTACT_ATTRIBUTES: tuple[tuple[str, str, str, str, bool], ...] = (
     ),
     ("last_contacted_at", "Last contacted", "When the contact was last messaged", "date", False),
     ("last_replied_at", "Last heard from", "When the contact last messaged in", "date", False),
+    ("last_email_opened_at", "Last opened email", "When an email was last opened", "date", False),
+    (
+        "last_email_clicked_at",
+        "Last clicked on link in email",
+        "When a link in an email was last clicked",
+        "date",
+        False,
+    ),
+    ("language_override", "Language override", "The contact's chosen language", "string", True),
+    ("browser", "Browser", "The browser the contact last used", "string", False),
+    ("browser_version", "Browser version", "The version of that browser", "string", False),
+    ("browser_language", "Browser language", "The language of that browser", "string", False),
+    ("os", "OS", "The operating system the contact last used", "string", False),
+    # Read-only marketing fields of every 2.x contact (the GET/PUT response examples).
+    ("utm_campaign", "UTM Campaign", "The campaign the contact came from", "string", False),
+    ("utm_content", "UTM Content", "The content the contact came from", "string", False),
+    ("utm_medium", "UTM Medium", "The medium the contact came from", "string", False),
+    ("utm_source", "UTM Source", "The source the contact came from", "string", False),
+    ("utm_term", "UTM Term", "The term the contact came from", "string", False),
+    ("referrer", "Referral URL", "The page the contact came from", "string", False),
+    *(
+        (f"{platform}_{part}", f"{label} {part.replace('_', ' ')}", f"{label} data", kind, False)
+        for platform, label in (("android", "Android"), ("ios", "iOS"))
+        for part, kind in (
+            ("app_name", "string"),
+            ("app_version", "string"),
+            ("device", "string"),
+            ("os_version", "string"),
+            ("sdk_version", "string"),
+            ("last_seen_at", "date"),
+        )
+    ),
 )
 
 # Built-in company attributes, as in the 2.14 GET /data_attributes example.
@@ -327,6 +359,16 @@ def _avatar(url: str | None) -> dict[str, Any] | None:
     return None if url is None else {"type": "avatar", "image_url": url}
 
 
+# Intercom strips these from stored phone numbers ("+1 (555) 192-1922" is kept as
+# "+15551921922"; Intercom help article 6311200, "Customer phone numbers").
+_PHONE_FORMATTING = str.maketrans("", "", " ()-")
+
+
+def stored_phone(phone: str | None) -> str | None:
+    """A phone number as Intercom stores it."""
+    return None if phone is None else phone.translate(_PHONE_FORMATTING)
+
+
 def _email_domain(email: str | None) -> str | None:
     if not email or "@" not in email:
         return None
@@ -450,6 +492,8 @@ class Workspace:
         self._custom: dict[tuple[str, str], dict[str, Any]] = {}
         self._seq = 0
         self._attribute_ids = 0
+        # Intercom does not document whether email search ignores case: tests run under both.
+        self.exact_email_search = False
         self.reset()
 
     # ------------------------------------------------------------------ housekeeping
@@ -465,6 +509,7 @@ class Workspace:
             self._custom.clear()
             self._seq = 0
             self._attribute_ids = 0
+            self.exact_email_search = False
             self._seed_builtin_attributes()
 
     def _seed_builtin_attributes(self) -> None:
@@ -620,7 +665,7 @@ class Workspace:
                 email=email,
                 email_domain=_email_domain(email),
                 external_id=external_id,
-                phone=phone,
+                phone=stored_phone(phone),
                 name=name,
                 custom_attributes=dict(custom_attributes or {}),
             )
@@ -755,7 +800,9 @@ class Workspace:
         query = body["query"]
         sort = body.get("sort")
         with self.lock:
-            predicate = search.compile_query(query, self._custom_contact_type)
+            predicate = search.compile_query(
+                query, self._custom_contact_type, exact_email=self.exact_email_search
+            )
             ordering = None
             if sort is not None:
                 if not isinstance(sort, dict):
@@ -771,13 +818,15 @@ class Workspace:
             if hint is None:
                 candidates: Iterable[_Contact] = self._contacts.values()
             else:
-                field, value = hint
-                if field == "id":
-                    candidates = self._records([value])
-                elif field == "email":
-                    candidates = self._records(self._by_email.get(value.lower(), ()))
-                else:
-                    candidates = self._records(self._by_external_id.get(value, ()))
+                field, values = hint
+                index = {"email": self._by_email, "external_id": self._by_external_id}.get(field)
+                ids: set[str] = set()
+                for value in values:
+                    if index is None:
+                        ids.add(value)
+                    else:
+                        ids.update(index.get(value.lower() if field == "email" else value, ()))
+                candidates = self._records(ids)
             matches = [r for r in candidates if not r.archived and predicate(r.data)]
             if ordering is not None:
                 getter, descending = ordering
@@ -853,6 +902,8 @@ class Workspace:
                 if value is not None and not _URL_RE.match(value):
                     raise parameter_invalid("avatar must be an image URL")
                 changes["avatar"] = _avatar(value)
+            elif key == "phone":
+                changes["phone"] = stored_phone(value)
             elif key == "unsubscribed_from_emails":
                 changes[key] = bool(value)
             elif key == "custom_attributes":
@@ -1083,16 +1134,11 @@ class Workspace:
     # ================================================================== data attributes API
 
     def _name_clash(self, model: str, name: str) -> str | None:
-        """The error message if ``name`` is taken (a custom attribute of either model, or a
-        top-level built-in attribute of the same model)."""
+        """The error message if ``name`` is taken: attribute names are unique across the
+        contact and company models, standard attributes included (the createDataAttribute
+        "Same name already exists" example refuses people data named like company data)."""
         for attribute in self._attributes:
-            same_custom = attribute["custom"] and attribute["name"] == name
-            same_builtin = (
-                not attribute["custom"]
-                and attribute["model"] == model
-                and attribute["full_name"] == name
-            )
-            if same_custom or same_builtin:
+            if name in (attribute["name"], attribute["full_name"]):
                 existing = _MODEL_LABELS[attribute["model"]]
                 wanted = _MODEL_LABELS[model]
                 return (

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.contract.openapi import (
+from tests.support.openapi import (
     IntercomOpenApi,
     RecordedExchange,
     assert_exchanges_conform,

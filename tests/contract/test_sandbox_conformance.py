@@ -17,7 +17,7 @@ import pytest
 import urllib3
 
 from intercom_sandbox import IntercomSandbox
-from tests.contract.openapi import assert_exchanges_conform
+from tests.support.openapi import assert_exchanges_conform
 
 TOKEN = "tok_test"
 VERSION = "2.14"
@@ -81,7 +81,7 @@ def world() -> Iterator[World]:
     sandbox.add_contact(role="lead", email="jane@example.com", external_id=None)
     sandbox.add_company(company_id="acme", name="Acme")
     sandbox.add_data_attribute("plan", data_type="string")
-    sandbox.add_data_attribute("session_count", data_type="integer")
+    sandbox.add_data_attribute("logins", data_type="integer")
     sandbox.start()
     try:
         client = Client(sandbox.base_url)
@@ -184,12 +184,12 @@ def test_update_contact(conforming: World) -> None:
             "avatar": "https://example.com/jane.png",
             "unsubscribed_from_emails": False,
             "last_seen_at": 1_700_000_000,
-            "custom_attributes": {"plan": "pro", "session_count": 3},
+            "custom_attributes": {"plan": "pro", "logins": 3},
         },
     )
     assert updated.status == 200
     assert updated.body["name"] == "Jane Doe"
-    assert updated.body["custom_attributes"] == {"plan": "pro", "session_count": 3}
+    assert updated.body["custom_attributes"] == {"plan": "pro", "logins": 3}
     cleared = call("PUT", path, {"phone": None})
     assert (cleared.status, cleared.body["phone"]) == (200, None)
     assert call("PUT", path, {"email": "john@example.com"}).status == 409

@@ -13,24 +13,14 @@ import pytest
 
 from intercom_sandbox import IntercomSandbox
 from intercom_update.dal.connected_account import ConnectedAccounts
-from intercom_update.dal.intercom_client import RetryPolicy
 from intercom_update.logic.custom_attributes import AttributeCatalog
 from intercom_update.logic.update_user import Dependencies, default_dependencies, process_update
 from intercom_update.models.output import UpdateUserOutput
 from intercom_update.settings import get_settings
-from tests.contract.openapi import assert_exchanges_conform
 from tests.support.aws import local_aws, put_secret
-from tests.support.intercom import SECRET_NAME, TOKEN, Run
-
-# Short waits so that retry tests take milliseconds; the production policy is tested in unit tests.
-FAST_RETRIES = RetryPolicy(
-    max_attempts=4,
-    base_delay_s=0.01,
-    max_delay_s=0.05,
-    max_rate_limit_wait_s=3.0,
-    connect_timeout_s=1.0,
-    read_timeout_s=1.0,
-)
+from tests.support.intercom import FAST_RETRIES, SECRET_NAME, TOKEN, Run
+from tests.support.openapi import assert_exchanges_conform
+from tests.support.stub_aws import CannedAnswer, StubAwsEndpoint
 
 
 @pytest.fixture(scope="session")
@@ -96,3 +86,11 @@ def run(deps: Dependencies, account: str) -> Run:
         return process_update(payload, deps=deps, time_budget_s=time_budget_s)
 
     return run_update
+
+
+@pytest.fixture
+def counted_aws(monkeypatch: pytest.MonkeyPatch, lambda_env: None) -> Iterator[StubAwsEndpoint]:
+    """Secrets Manager replaced by a counter: an invalid event must never reach it."""
+    with StubAwsEndpoint(CannedAnswer(400, {"__type": "ResourceNotFoundException"})) as stub:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", stub.url)
+        yield stub

@@ -26,7 +26,8 @@ def test_conflict_when_the_new_email_belongs_to_another_user(
 ) -> None:
     other = sandbox.add_contact(role="user", email="taken@example.com", external_id="user-9")
 
-    output = run(value="ada@example.com", email="taken@example.com")
+    # By id: the lookup does not see the email, so Intercom's own 409 is what refuses it.
+    output = run(update_by="id", value=ada["id"], email="taken@example.com")
 
     assert output.outcome == "unsuccessful"
     assert output.error is not None

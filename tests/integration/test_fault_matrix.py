@@ -3,7 +3,7 @@
 Each row injects faults with the sandbox, runs one update that makes every kind of call (the
 lookup, the data attributes list, two company finds, upserts and attaches, the PUT), and asserts
 both the output (or the raised error) and the final state in the sandbox.
-The README's "Reliability and security" section is this table in prose;
+docs/reliability.md "Fault matrix" is this table in prose;
 ``test_the_reliability_doc_lists_every_row`` keeps the two in step.
 
 Faults that ``test_retries.py`` already pins on the PUT (5xx, 408, drop, malformed, empty, read
@@ -13,6 +13,7 @@ timeout, 429, a persistent outage) are not repeated: these rows cover every othe
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -27,14 +28,12 @@ from intercom_update.logic.update_user import Dependencies, process_update
 from intercom_update.models.errors import (
     ConnectedAccountUnavailableError,
     IntercomUnavailableError,
-    ServiceUnavailableError,
 )
 from intercom_update.models.input import UpdateBy
-from tests.integration.conftest import FAST_RETRIES
-from tests.support.intercom import SECRET_NAME, TOKEN, Run, api_requests
+from tests.support.intercom import FAST_RETRIES, SECRET_NAME, TOKEN, Run, api_requests
 from tests.support.stub_aws import CannedAnswer, StubAwsEndpoint
 
-RELIABILITY_DOC = Path(__file__).resolve().parents[2] / "README.md"
+RELIABILITY_DOC = Path(__file__).resolve().parents[2] / "docs/reliability.md"
 
 ADA_EMAIL = "ada@example.com"
 ADA_EXTERNAL_ID = "user-1001"
@@ -150,27 +149,27 @@ def assert_untouched(sandbox: IntercomSandbox, contact_id: str) -> None:
 
 # -- the matrix -------------------------------------------------------------------------------
 
-Expected = str | type[ServiceUnavailableError]
+
+def exactly(count: int) -> tuple[int, int]:
+    return (count, count)
 
 
 @dataclass(frozen=True)
 class Row:
-    """One fault scenario: ``outcome`` is "success", an error code, or the class raised."""
+    """One fault scenario; which list it is in says what the function must answer."""
 
     name: str
     faults: tuple[Fault, ...]
-    outcome: Expected
-    final: Literal["updated", "untouched"]
     update_by: UpdateBy = "email"
-    # Requests the faults answered; None: "at least one, at most the retry policy's attempts".
-    faulted: int | None = 1
+    # How many requests the faults answered, at least and at most.
+    faulted: tuple[int, int] = exactly(1)
     budget_s: float = 20.0
     min_elapsed_s: float = 0.0
-    max_elapsed_s: float | None = None
-    message: str | None = None
-    # The faulted call is retried (so the other calls are those of a clean run); False when
-    # the fault is a final answer the function works around.
-    retried: bool = True
+    max_elapsed_s: float = math.inf
+    # Unsuccessful rows: the error code reported.
+    code: str = ""
+    # Unavailable rows: words of the raised error's message ("" where it may vary).
+    message: str = ""
 
 
 def _each_call(action: Literal["malformed", "empty", "drop"]) -> list[Row]:
@@ -184,120 +183,81 @@ def _each_call(action: Literal["malformed", "empty", "drop"]) -> list[Row]:
         ("data attributes list", "GET", DATA_ATTRIBUTES, "email"),
     ]
     return [
-        Row(f"{action} on {label}", (Fault(method, path, action=action),), "success", "updated", by)
+        Row(f"{action} on {label}", (Fault(method, path, action=action),), by)
         for label, method, path, by in targets
     ]
 
 
-ROWS: list[Row] = [
+# Transient faults: retried, and the update lands as in a clean run.
+RETRIED_TO_SUCCESS: list[Row] = [
     # Rate limits: the wait honours Retry-After, then X-RateLimit-Reset, else backs off >= 1 s.
     Row(
         "429 with X-RateLimit-Reset on search",
         (Fault("POST", SEARCH, status=429),),
-        "success",
-        "updated",
         min_elapsed_s=1.0,
     ),
     Row(
         "429 with Retry-After on company upsert",
         (Fault("POST", COMPANIES_PATH, status=429, headers={"Retry-After": "1"}),),
-        "success",
-        "updated",
         min_elapsed_s=1.0,
     ),
     Row(
         "429 without reset header on attach",
         (Fault("POST", ATTACH, status=429, headers={"X-RateLimit-Reset": ""}),),
-        "success",
-        "updated",
         min_elapsed_s=1.0,
     ),
     # Server errors on every call other than the PUT.
-    Row("500 on GET contact", (Fault("GET", CONTACT, status=500),), "success", "updated", "id"),
-    Row("503 on company find", (Fault("GET", COMPANIES_PATH, status=503),), "success", "updated"),
-    Row(
-        "502 on company upsert", (Fault("POST", COMPANIES_PATH, status=502),), "success", "updated"
-    ),
-    Row(
-        "503 on data attributes list",
-        (Fault("GET", DATA_ATTRIBUTES, status=503),),
-        "success",
-        "updated",
-    ),
-    Row("504 on attach", (Fault("POST", ATTACH, status=504),), "success", "updated"),
-    Row(
-        "408 on GET by external id",
-        (Fault("GET", FIND_BY_EXTERNAL_ID, status=408),),
-        "success",
-        "updated",
-        "user_id",
-    ),
+    Row("500 on GET contact", (Fault("GET", CONTACT, status=500),), "id"),
+    Row("503 on company find", (Fault("GET", COMPANIES_PATH, status=503),)),
+    Row("502 on company upsert", (Fault("POST", COMPANIES_PATH, status=502),)),
+    Row("503 on data attributes list", (Fault("GET", DATA_ATTRIBUTES, status=503),)),
+    Row("504 on attach", (Fault("POST", ATTACH, status=504),)),
+    Row("408 on GET by external id", (Fault("GET", FIND_BY_EXTERNAL_ID, status=408),), "user_id"),
     Row(
         "500 three times on company upsert (last attempt lands)",
         (Fault("POST", COMPANIES_PATH, status=500, times=3),),
-        "success",
-        "updated",
-        faulted=3,
+        faulted=exactly(3),
     ),
     # Read timeouts: the slow request still completes on the server after the retry.
-    Row(
-        "read timeout on search",
-        (Fault("POST", SEARCH, action="delay", delay_s=1.3),),
-        "success",
-        "updated",
-    ),
-    Row(
-        "read timeout on attach",
-        (Fault("POST", ATTACH, action="delay", delay_s=1.3),),
-        "success",
-        "updated",
-    ),
+    Row("read timeout on search", (Fault("POST", SEARCH, action="delay", delay_s=1.3),)),
+    Row("read timeout on attach", (Fault("POST", ATTACH, action="delay", delay_s=1.3),)),
     *_each_call("drop"),
     *_each_call("malformed"),
     *_each_call("empty"),
     Row(
         "search answer without data",
         (Fault("POST", SEARCH, status=200, body={"type": "list", "total_count": 1}),),
-        "success",
-        "updated",
     ),
-    # Final answers: reported, never retried.
-    Row(
-        "403 on company find",
-        (Fault("GET", COMPANIES_PATH, status=403),),
-        "unauthorized",
-        "untouched",
-        retried=False,
-    ),
+]
+
+# Final answers: reported, never retried, nothing written.
+UNSUCCESSFUL: list[Row] = [
+    Row("403 on company find", (Fault("GET", COMPANIES_PATH, status=403),), code="unauthorized"),
     Row(
         "403 on every company upsert",
         (Fault("POST", COMPANIES_PATH, status=403, times=-1),),
-        "unauthorized",
-        "untouched",
-        faulted=2,
+        faulted=exactly(2),
+        code="unauthorized",
     ),
-    # Persistent outages: bounded attempts, raised within the time budget.
+]
+
+# Persistent outages: bounded attempts, raised within the time budget, nothing written.
+UNAVAILABLE: list[Row] = [
     Row(
         "search answer without data, persistently",
         (Fault("POST", SEARCH, status=200, body={"type": "list", "total_count": 1}, times=-1),),
-        IntercomUnavailableError,
-        "untouched",
-        faulted=FAST_RETRIES.max_attempts,
+        faulted=exactly(FAST_RETRIES.max_attempts),
         message="gave up after 4 attempts",
     ),
     Row(
         "persistent drop on data attributes list",
         (Fault("GET", DATA_ATTRIBUTES, action="drop", times=-1),),
-        IntercomUnavailableError,
-        "untouched",
-        faulted=FAST_RETRIES.max_attempts,
+        faulted=exactly(FAST_RETRIES.max_attempts),
         message="gave up after 4 attempts",
     ),
     Row(
         "persistent 429 whose reset is beyond the budget",
         (Fault("POST", SEARCH, status=429, headers={"X-RateLimit-Reset": FAR_FUTURE_RESET}),),
-        IntercomUnavailableError,
-        "untouched",
         budget_s=2.0,
         max_elapsed_s=0.5,
         message="not enough time left",
@@ -305,61 +265,89 @@ ROWS: list[Row] = [
     Row(
         "persistent read timeouts on search",
         (Fault("POST", SEARCH, action="delay", delay_s=1.3, times=-1),),
-        IntercomUnavailableError,
-        "untouched",
-        faulted=None,
+        faulted=(1, FAST_RETRIES.max_attempts),
         budget_s=2.5,
         max_elapsed_s=2.5 + 0.3,
     ),
 ]
 
+ROWS = RETRIED_TO_SUCCESS + UNSUCCESSFUL + UNAVAILABLE
 
-@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.name)
-def test_fault_matrix(run: Run, deps: Dependencies, sandbox: IntercomSandbox, row: Row) -> None:
+
+def arrange(
+    run: Run, deps: Dependencies, sandbox: IntercomSandbox, row: Row
+) -> tuple[Calls, dict[str, Any], dict[str, Any]]:
+    """The calls of a clean run; then Ada seeded again, the row's faults armed, and its inputs."""
     clean = clean_run_calls(run, deps, sandbox, row.update_by)
     ada = seed(sandbox)
     for fault in row.faults:
         sandbox.add_fault(fault)
-    inputs = {**lookup(row.update_by, ada), **UPDATE}
+    return clean, ada, {**lookup(row.update_by, ada), **UPDATE}
+
+
+def assert_faults_answered(sandbox: IntercomSandbox, row: Row, elapsed: float) -> None:
+    assert elapsed >= row.min_elapsed_s
+    assert elapsed <= row.max_elapsed_s
+    at_least, at_most = row.faulted
+    settle(lambda: len(faulted(sandbox)) >= at_least)
+    assert at_least <= len(faulted(sandbox)) <= at_most
+
+
+@pytest.mark.parametrize("row", RETRIED_TO_SUCCESS, ids=lambda row: row.name)
+def test_a_transient_fault_is_retried_and_the_update_lands(
+    run: Run, deps: Dependencies, sandbox: IntercomSandbox, row: Row
+) -> None:
+    clean, ada, inputs = arrange(run, deps, sandbox, row)
 
     started = time.monotonic()
-    if isinstance(row.outcome, type):
-        with pytest.raises(row.outcome) as raised:
-            run(time_budget_s=row.budget_s, **inputs)
-        if row.message:
-            assert row.message in str(raised.value)
-    else:
-        output = run(time_budget_s=row.budget_s, **inputs)
-        assert output.contact_id == ada["id"]
-        if row.outcome == "success":
-            assert output.outcome == "success", output.error
-            assert output.json_output is not None
-            final = json.loads(output.json_output)
-            assert final["name"] == "Ada Lovelace"
-            assert final["companies"]["total_count"] == len(COMPANIES)
-        else:
-            assert output.outcome == "unsuccessful"
-            assert output.error is not None
-            assert output.error["code"] == row.outcome
-            assert output.json_output is not None  # Intercom's error body
+    output = run(time_budget_s=row.budget_s, **inputs)
     elapsed = time.monotonic() - started
 
-    assert elapsed >= row.min_elapsed_s
-    if row.max_elapsed_s is not None:
-        assert elapsed <= row.max_elapsed_s
-    expected_faulted = row.faulted
-    if expected_faulted is None:
-        assert 1 <= len(faulted(sandbox)) <= FAST_RETRIES.max_attempts
-    else:
-        settle(lambda: len(faulted(sandbox)) >= expected_faulted)
-        assert len(faulted(sandbox)) == expected_faulted
-    if row.final == "updated":
-        # Only the faulted calls were repeated: every other call was made as in a clean run.
-        counted = faulted(sandbox, invert=True) if row.retried else sandbox.exchanges
-        assert calls(counted) == clean
-        assert_updated(sandbox, ada["id"])
-    else:
-        assert_untouched(sandbox, ada["id"])
+    assert output.contact_id == ada["id"]
+    assert output.outcome == "success", output.error
+    assert output.json_output is not None
+    final = json.loads(output.json_output)
+    assert final["name"] == "Ada Lovelace"
+    assert final["companies"]["total_count"] == len(COMPANIES)
+    assert_faults_answered(sandbox, row, elapsed)
+    # Only the faulted calls were repeated: every other call was made as in a clean run.
+    assert calls(faulted(sandbox, invert=True)) == clean
+    assert_updated(sandbox, ada["id"])
+
+
+@pytest.mark.parametrize("row", UNSUCCESSFUL, ids=lambda row: row.name)
+def test_a_final_refusal_is_reported_before_anything_is_written(
+    run: Run, deps: Dependencies, sandbox: IntercomSandbox, row: Row
+) -> None:
+    _, ada, inputs = arrange(run, deps, sandbox, row)
+
+    started = time.monotonic()
+    output = run(time_budget_s=row.budget_s, **inputs)
+    elapsed = time.monotonic() - started
+
+    assert output.contact_id == ada["id"]
+    assert output.outcome == "unsuccessful"
+    assert output.error is not None
+    assert output.error["code"] == row.code
+    assert output.json_output is not None  # Intercom's error body
+    assert_faults_answered(sandbox, row, elapsed)
+    assert_untouched(sandbox, ada["id"])
+
+
+@pytest.mark.parametrize("row", UNAVAILABLE, ids=lambda row: row.name)
+def test_a_persistent_outage_raises_within_the_budget_and_writes_nothing(
+    run: Run, deps: Dependencies, sandbox: IntercomSandbox, row: Row
+) -> None:
+    _, ada, inputs = arrange(run, deps, sandbox, row)
+
+    started = time.monotonic()
+    with pytest.raises(IntercomUnavailableError) as raised:
+        run(time_budget_s=row.budget_s, **inputs)
+    elapsed = time.monotonic() - started
+
+    assert row.message in str(raised.value)
+    assert_faults_answered(sandbox, row, elapsed)
+    assert_untouched(sandbox, ada["id"])
 
 
 # -- a company attach that fails for good, in the middle --------------------------------------
@@ -522,8 +510,24 @@ def test_a_slow_secrets_manager_counts_against_the_time_budget(
 # -- the documentation ------------------------------------------------------------------------
 
 
-def test_the_reliability_doc_lists_every_row() -> None:
+def _documented_rows() -> dict[str, list[str]]:
+    """The fault matrix's rows in docs/reliability.md: row name -> its cells."""
     doc = RELIABILITY_DOC.read_text(encoding="utf-8")
+    cells = [line.split(" | ") for line in doc.splitlines() if line.startswith("| ")]
+    return {row[0].removeprefix("| "): row for row in cells if len(row) == 6}
+
+
+def test_the_reliability_doc_lists_every_row_with_its_outcome() -> None:
+    rows = _documented_rows()
     names = [row.name for row in ROWS] + [f"Secrets Manager {row.name}" for row in SECRETS_ROWS]
-    missing = [name for name in names if f"| {name} |" not in doc]
+    missing = [name for name in names if name not in rows]
     assert missing == []
+    documented = {name: cells[3] for name, cells in rows.items()}
+    named_tests = {cells[5].removesuffix(" |").strip("`") for cells in rows.values()}
+    assert named_tests - {"test", "same"} <= set(globals())  # every test the doc names exists
+    assert {documented[row.name] for row in RETRIED_TO_SUCCESS} == {"success"}
+    assert [documented[row.name] for row in UNSUCCESSFUL] == [
+        f"`{row.code}`" for row in UNSUCCESSFUL
+    ]
+    for row in UNAVAILABLE:
+        assert documented[row.name].startswith("raises `IntercomUnavailableError`")

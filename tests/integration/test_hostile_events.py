@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Final, Literal
 from urllib.parse import unquote
 
@@ -26,11 +26,11 @@ from intercom_update.handlers import api_gateway, direct, eventbridge, sqs
 from intercom_update.models.errors import InputValidationError
 from intercom_update.models.failures import UpdateUnsuccessfulError
 from intercom_update.models.input import FIELD_NAMES, parse_update_request
-from tests.contract.openapi import assert_exchanges_conform
 from tests.support.events import TRIGGERS, Trigger, api_event, eventbridge_event, sqs_event
 from tests.support.intercom import SECRET_NAME
 from tests.support.lambda_context import ACCOUNT_ID, REGION, FakeLambdaContext
-from tests.support.stub_aws import CannedAnswer, StubAwsEndpoint
+from tests.support.openapi import assert_exchanges_conform
+from tests.support.stub_aws import StubAwsEndpoint
 
 EXAMPLES_INVALID: Final = 500
 EXAMPLES_INJECTION_PER_TRIGGER: Final = 200
@@ -46,7 +46,7 @@ def deliver(trigger: Trigger, payload: Any) -> str | None:
     """Deliver ``payload`` (the input object, or anything else) through ``trigger``.
 
     Returns the error code of an unsuccessful outcome (None for success), read the way each
-    trigger reports it (contract.md "Per trigger"); anything undocumented fails the test.
+    trigger reports it (docs/contract.md "Per trigger"); anything undocumented fails the test.
     """
     return deliver_text(trigger, json.dumps(payload), payload)
 
@@ -179,14 +179,6 @@ def invalid_events(draw: st.DrawFn) -> Any:
     for defect in draw(st.lists(defects(), min_size=1, max_size=3)):
         defect(event)
     return event
-
-
-@pytest.fixture
-def counted_aws(monkeypatch: pytest.MonkeyPatch, lambda_env: None) -> Iterator[StubAwsEndpoint]:
-    """Secrets Manager replaced by a counter: an invalid event must never reach it."""
-    with StubAwsEndpoint(CannedAnswer(400, {"__type": "ResourceNotFoundException"})) as stub:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", stub.url)
-        yield stub
 
 
 @settings(OVER_HTTP, max_examples=EXAMPLES_INVALID)

@@ -171,12 +171,12 @@ def test_float_and_date_attributes(run: Run, sandbox: IntercomSandbox, ada: dict
     assert put_body(sandbox)["custom_attributes"] == {"mrr": 99.5, "renewal": midnight_utc}
 
 
-def test_session_count_and_utm_inputs_go_to_same_name_custom_attributes(
+def test_session_count_and_utm_inputs_go_to_their_legacy_custom_attributes(
     run: Run, sandbox: IntercomSandbox, ada: dict[str, Any]
 ) -> None:
-    sandbox.add_data_attribute("session_count", data_type="integer")
+    sandbox.add_data_attribute("legacy_session_count", data_type="integer")
     for name in ("utm_campaign", "utm_content", "utm_medium", "utm_source", "utm_term"):
-        sandbox.add_data_attribute(name, data_type="string")
+        sandbox.add_data_attribute(f"legacy_{name}", data_type="string")
 
     output = run(
         value="ada@example.com",
@@ -192,12 +192,12 @@ def test_session_count_and_utm_inputs_go_to_same_name_custom_attributes(
     sent = put_body(sandbox)
     assert sent == {
         "custom_attributes": {
-            "session_count": 0,
-            "utm_campaign": "spring",
-            "utm_content": "hero-banner",
-            "utm_medium": "email",
-            "utm_source": "newsletter",
-            "utm_term": "crm",
+            "legacy_session_count": 0,
+            "legacy_utm_campaign": "spring",
+            "legacy_utm_content": "hero-banner",
+            "legacy_utm_medium": "email",
+            "legacy_utm_source": "newsletter",
+            "legacy_utm_term": "crm",
         }
     }
     assert "session_count" not in {k for k in sent if k != "custom_attributes"}
@@ -219,9 +219,10 @@ def test_missing_attributes_fail_before_any_write(
     assert output.error is not None
     assert output.error["code"] == "attribute_not_found"
     assert "'plan'" in output.error["message"]
-    assert "'session_count'" in output.error["message"]
+    assert "'legacy_session_count'" in output.error["message"]
     assert "create_missing_attributes" in output.error["message"]
-    assert {d["attribute"] for d in output.error["details"]} == {"plan", "session_count"}
+    assert "LEGACY_ATTRIBUTE_NAMES" in output.error["message"]
+    assert {d["attribute"] for d in output.error["details"]} == {"plan", "legacy_session_count"}
     assert writes(sandbox) == []
     assert sandbox.contact(ada["id"])["name"] == "Ada"
     assert output.contact_id == ada["id"]
@@ -245,10 +246,14 @@ def test_create_missing_attributes_creates_them_with_their_types(
         for e in api_requests(sandbox, "POST")
         if e.route == "/data_attributes"
     }
-    assert created == {"session_count": "integer", "utm_source": "string", "plan": "string"}
+    assert created == {
+        "legacy_session_count": "integer",
+        "legacy_utm_source": "string",
+        "plan": "string",
+    }
     assert sandbox.contact(ada["id"])["custom_attributes"] == {
-        "session_count": 7,
-        "utm_source": "ads",
+        "legacy_session_count": 7,
+        "legacy_utm_source": "ads",
         "plan": "42",
     }
 

@@ -15,8 +15,7 @@ from intercom_sandbox import Fault, IntercomSandbox
 from intercom_update.dal.intercom_client import Deadline, IntercomClient
 from intercom_update.logic.update_user import Dependencies, process_update
 from intercom_update.models.errors import IntercomUnavailableError
-from tests.integration.conftest import FAST_RETRIES
-from tests.support.intercom import Run, api_requests
+from tests.support.intercom import FAST_RETRIES, Run, api_requests
 
 
 @pytest.fixture

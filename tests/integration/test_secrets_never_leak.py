@@ -29,7 +29,7 @@ from tests.support.events import Trigger, api_event, eventbridge_event, sqs_even
 from tests.support.intercom import SECRET_NAME, TOKEN
 from tests.support.lambda_context import ACCOUNT_ID, REGION, FakeLambdaContext
 from tests.support.logs import captured_logs
-from tests.support.stub_aws import CannedAnswer, StubAwsEndpoint
+from tests.support.stub_aws import StubAwsEndpoint
 
 # A second token, for secrets the sandbox refuses or the function cannot use.
 REFUSED_TOKEN: Final = "tok_refused_3c9a71d0e5b8"
@@ -307,13 +307,6 @@ ESCAPES: Final = [
         f"arn:aws-cn:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:intercom/acme", id="arn-partition"
     ),
 ]
-
-
-@pytest.fixture
-def counted_aws(monkeypatch: pytest.MonkeyPatch, lambda_env: None) -> Iterator[StubAwsEndpoint]:
-    with StubAwsEndpoint(CannedAnswer(400, {"__type": "ResourceNotFoundException"})) as stub:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", stub.url)
-        yield stub
 
 
 @pytest.mark.parametrize("trigger", ["direct", "api_gateway"])

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from intercom_sandbox import IntercomSandbox
-from tests.sandbox.client import OTHER_TOKEN, TOKEN, Api
+from tests.support.sandbox_api import OTHER_TOKEN, TOKEN, Api
 
 
 @pytest.fixture(scope="session")

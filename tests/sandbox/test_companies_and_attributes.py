@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from intercom_sandbox import IntercomSandbox
-from tests.sandbox.client import Api
+from tests.support.sandbox_api import Api
 
 # ------------------------------------------------------------------------------ companies
 
@@ -223,8 +223,8 @@ def test_python_data_attributes_view(sb: IntercomSandbox) -> None:
 @pytest.mark.parametrize(
     ("name", "data_type"),
     [
-        ("session_count", "integer"),
-        ("utm_campaign", "string"),
+        ("logins", "integer"),
+        ("campaign", "string"),
         ("Mithril Shirt", "string"),
         ("price-€", "float"),
         ("vip", "boolean"),
@@ -250,7 +250,7 @@ def test_create_list_attribute(api: Api) -> None:
     reply = api.post(
         "/data_attributes",
         {
-            "name": "size",
+            "name": "shirt size",
             "model": "contact",
             "data_type": "options",
             "options": [{"value": "S"}, {"value": "M"}],
@@ -310,13 +310,11 @@ def test_create_data_attribute_errors(api: Api, body: dict[str, Any], code: str)
 
 def test_created_attribute_is_writable_and_searchable(api: Api, sb: IntercomSandbox) -> None:
     contact = sb.add_contact(email="a@example.com")
-    api.post(
-        "/data_attributes", {"name": "session_count", "model": "contact", "data_type": "integer"}
-    )
-    reply = api.put(f"/contacts/{contact['id']}", {"custom_attributes": {"session_count": 7}})
+    api.post("/data_attributes", {"name": "logins", "model": "contact", "data_type": "integer"})
+    reply = api.put(f"/contacts/{contact['id']}", {"custom_attributes": {"logins": 7}})
     assert reply.status == 200
     result = api.post(
         "/contacts/search",
-        {"query": {"field": "custom_attributes.session_count", "operator": ">=", "value": 7}},
+        {"query": {"field": "custom_attributes.logins", "operator": ">=", "value": 7}},
     ).json
     assert [c["id"] for c in result["data"]] == [contact["id"]]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from intercom_sandbox import IntercomSandbox
-from tests.sandbox.client import Api
+from tests.support.sandbox_api import Api
 
 CONTACT_KEYS = {
     "type", "id", "workspace_id", "external_id", "role", "email", "email_domain", "phone",
@@ -100,7 +100,7 @@ def test_find_by_external_id_skips_archived_users(api: Api, sb: IntercomSandbox)
 @pytest.fixture
 def jane(sb: IntercomSandbox) -> dict[str, Any]:
     sb.add_data_attribute("plan")
-    sb.add_data_attribute("session_count", data_type="integer")
+    sb.add_data_attribute("logins", data_type="integer")
     sb.add_data_attribute("score", data_type="float")
     sb.add_data_attribute("vip", data_type="boolean")
     sb.add_data_attribute("renewal", data_type="date")
@@ -164,7 +164,7 @@ def test_put_merges_custom_attributes_and_null_removes_one(api: Api, jane: dict[
         f"/contacts/{jane['id']}",
         {
             "custom_attributes": {
-                "session_count": 3,
+                "logins": 3,
                 "score": 1,
                 "renewal": 1_700_000_000,
                 "tier": "gold",
@@ -175,14 +175,14 @@ def test_put_merges_custom_attributes_and_null_removes_one(api: Api, jane: dict[
     assert reply.status == 200
     assert reply.json["custom_attributes"] == {
         "plan": "free",
-        "session_count": 3,
+        "logins": 3,
         "score": 1,
         "renewal": 1_700_000_000,
         "tier": "gold",
     }
     reply = api.put(f"/contacts/{jane['id']}", {"custom_attributes": {"score": 2.5}})
     assert reply.json["custom_attributes"]["score"] == 2.5
-    assert reply.json["custom_attributes"]["session_count"] == 3
+    assert reply.json["custom_attributes"]["logins"] == 3
 
 
 def test_put_empty_body_is_a_no_op_that_returns_the_contact(api: Api, jane: dict[str, Any]) -> None:
@@ -237,9 +237,9 @@ def test_put_unknown_custom_attribute(api: Api, jane: dict[str, Any], name: str)
 @pytest.mark.parametrize(
     ("name", "value", "data_type"),
     [
-        ("session_count", "3", "integer"),
-        ("session_count", 3.5, "integer"),
-        ("session_count", True, "integer"),
+        ("logins", "3", "integer"),
+        ("logins", 3.5, "integer"),
+        ("logins", True, "integer"),
         ("score", "1.5", "float"),
         ("score", False, "float"),
         ("vip", "true", "boolean"),

@@ -15,7 +15,7 @@ from typing import Any
 import urllib3
 
 from intercom_sandbox import IntercomSandbox
-from tests.sandbox.client import Api
+from tests.support.sandbox_api import Api
 
 SANDBOX_DIR = Path(__file__).resolve().parents[2] / "sandbox"
 
@@ -60,6 +60,7 @@ def test_control_routes(api: Api, sb: IntercomSandbox) -> None:
         "latency_ms": 5,
         "rate_limit": 50,
         "default_version": "2.14",
+        "exact_email_search": False,
     }
     assert (sb.latency_ms, sb.rate_limit) == (5, 50)
     assert _control(sb, "POST", "settings", {"latency_ms": 0})[1]["rate_limit"] == 50

@@ -8,7 +8,7 @@ import pytest
 import urllib3
 
 from intercom_sandbox import Fault, IntercomSandbox
-from tests.sandbox.client import Api
+from tests.support.sandbox_api import Api
 
 
 def test_respond_default_is_an_intercom_503_once(api: Api, sb: IntercomSandbox) -> None:

@@ -10,7 +10,7 @@ import pytest
 import urllib3
 
 from intercom_sandbox import Fault, IntercomSandbox
-from tests.sandbox.client import OTHER_TOKEN, Api
+from tests.support.sandbox_api import OTHER_TOKEN, Api
 
 RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from intercom_sandbox import IntercomSandbox
-from tests.sandbox.client import Api
+from tests.support.sandbox_api import Api
 
 DAY = 86_400
 JAN_1_2024 = 1_704_067_200

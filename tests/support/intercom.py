@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from intercom_sandbox import Exchange, IntercomSandbox
+from intercom_update.dal.intercom_client import RetryPolicy
 from intercom_update.models.output import UpdateUserOutput
 
 TOKEN = "tok_integration_5f2b9c0e7d41"
 SECRET_NAME = "intercom/acme"
 
 Run = Callable[..., UpdateUserOutput]
+
+# Short waits so that retry tests take milliseconds; the production policy is tested in unit tests.
+FAST_RETRIES = RetryPolicy(
+    max_attempts=4,
+    base_delay_s=0.01,
+    max_delay_s=0.05,
+    max_rate_limit_wait_s=3.0,
+    connect_timeout_s=1.0,
+    read_timeout_s=1.0,
+)
 
 
 def api_requests(sandbox: IntercomSandbox, method: str | None = None) -> list[Exchange]:

@@ -245,8 +245,6 @@ def test_parse_catalog_reads_custom_contact_attributes() -> None:
 @pytest.mark.parametrize(
     "item",
     [
-        pytest.param(entry("email", custom=False), id="standard-attribute"),
-        pytest.param({k: v for k, v in entry("x").items() if k != "custom"}, id="no-custom-flag"),
         pytest.param(entry("old", archived=True), id="archived"),
         pytest.param(entry("industry", model="company"), id="company-model"),
         pytest.param(entry("x", model="conversation"), id="conversation-model"),

@@ -1,4 +1,4 @@
-"""parse_update_request: every row of contract.md "Inputs" and every "Rules for every input"."""
+"""parse_update_request: every row of docs/contract.md "Inputs" and of "Rules for every input"."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from intercom_update.models.input import (
     UpdateUserInput,
     parse_update_request,
 )
+from intercom_update.settings import DEFAULT_LEGACY_ATTRIBUTE_NAMES
 
 PREFIX = "intercom/"
 REGION = "eu-west-1"
@@ -395,9 +396,11 @@ def test_session_count_refuses_anything_else(count: object) -> None:
     assert_only_field(refusal_with({"session_count": count}), "session_count")
 
 
-def test_session_count_is_stored_as_a_custom_attribute_of_the_same_name() -> None:
+def test_session_count_is_stored_in_the_configured_custom_attribute() -> None:
     request = parse_with({"session_count": "0"})
-    assert request.custom_attribute_texts() == {"session_count": ("session_count", "0")}
+    assert request.custom_attribute_texts() == {"legacy_session_count": ("session_count", "0")}
+    custom = {**DEFAULT_LEGACY_ATTRIBUTE_NAMES, "session_count": "Web visits"}
+    assert request.custom_attribute_texts(custom) == {"Web visits": ("session_count", "0")}
 
 
 # -- user_id --------------------------------------------------------------------------------
@@ -459,7 +462,9 @@ def test_create_missing_attributes_defaults_to_false(raw: object) -> None:
 def test_utm_fields_are_text_stored_as_custom_attributes(field: str) -> None:
     request = parse_with({field: " https://example.com/?a=b "})
     assert getattr(request, field) == "https://example.com/?a=b"
-    assert request.custom_attribute_texts() == {field: (field, "https://example.com/?a=b")}
+    assert request.custom_attribute_texts() == {
+        f"legacy_{field}": (field, "https://example.com/?a=b")
+    }
 
 
 # -- custom attributes ----------------------------------------------------------------------
@@ -490,8 +495,8 @@ def test_all_custom_attributes_and_backed_fields_together() -> None:
         "plan": ("custom_attribute_1_value", "pro"),
         "seats": ("custom_attribute_2_value", "12"),
         "trial": ("custom_attribute_3_value", "false"),
-        "session_count": ("session_count", "3"),
-        "utm_source": ("utm_source", "newsletter"),
+        "legacy_session_count": ("session_count", "3"),
+        "legacy_utm_source": ("utm_source", "newsletter"),
     }
 
 
@@ -541,7 +546,7 @@ def test_duplicate_name_without_second_value_is_not_a_clash() -> None:
 @pytest.mark.parametrize("field", ATTRIBUTE_BACKED_FIELDS)
 def test_custom_attribute_clashing_with_a_backed_field_is_refused(field: str) -> None:
     error = refusal_with(
-        {field: "3", "custom_attribute_2_name": field, "custom_attribute_2_value": "4"}
+        {field: "3", "custom_attribute_2_name": f"legacy_{field}", "custom_attribute_2_value": "4"}
     )
     assert_only_field(error, "custom_attribute_2_name")
     assert error.details is not None

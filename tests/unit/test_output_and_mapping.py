@@ -27,7 +27,7 @@ from intercom_update.models.errors import (
 from intercom_update.models.input import UpdateUserInput, parse_update_request
 from intercom_update.models.output import UpdateUserOutput
 
-# contract.md "Output": the error codes of an unsuccessful (returned) outcome.
+# docs/contract.md "Output": the error codes of an unsuccessful (returned) outcome.
 CONTRACT_ERROR_CODES = frozenset(
     {
         "validation_error",

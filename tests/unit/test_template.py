@@ -295,6 +295,7 @@ def test_environment_has_every_setting_the_code_reads(
     assert env == {
         "CONNECTED_ACCOUNT_PREFIX": ref("ConnectedAccountPrefix"),
         "INTERCOM_API_VERSION": ref("IntercomApiVersion"),
+        "LEGACY_ATTRIBUTE_NAMES": ref("LegacyAttributeNames"),
         "POWERTOOLS_SERVICE_NAME": "intercom-update-user",
         "POWERTOOLS_METRICS_NAMESPACE": env["POWERTOOLS_METRICS_NAMESPACE"],
         "POWERTOOLS_LOG_LEVEL": ref("LogLevel"),

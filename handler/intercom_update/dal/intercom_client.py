@@ -12,7 +12,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import quote
@@ -175,18 +175,23 @@ class IntercomClient:
             expect=_is_object_with("id"),
         )
 
-    def search_users(self, field_name: str, value: str, *, per_page: int) -> IntercomResponse:
-        """Contacts with role ``user`` whose ``field_name`` equals ``value``."""
-        body = {
-            "query": {
-                "operator": "AND",
-                "value": [
-                    {"field": field_name, "operator": "=", "value": value},
-                    {"field": "role", "operator": "=", "value": "user"},
-                ],
-            },
-            "pagination": {"per_page": per_page},
-        }
+    def search_users(
+        self, field_name: str, values: Sequence[str], *, per_page: int
+    ) -> IntercomResponse:
+        """Contacts with role ``user`` whose ``field_name`` equals one of ``values``.
+
+        Several values become an OR of (field AND role) groups: the 2.14 description lets a
+        group hold filters or groups, never both, and at most two levels deep.
+        """
+        role = {"field": "role", "operator": "=", "value": "user"}
+        groups = [
+            {"operator": "AND", "value": [{"field": field_name, "operator": "=", "value": v}, role]}
+            for v in dict.fromkeys(values)
+        ]
+        if not groups:
+            raise ValueError("search_users needs at least one value")
+        query = groups[0] if len(groups) == 1 else {"operator": "OR", "value": groups}
+        body = {"query": query, "pagination": {"per_page": per_page}}
         return self._call(
             "POST", "/contacts/search", "/contacts/search", body=body, expect=_is_list_response
         )

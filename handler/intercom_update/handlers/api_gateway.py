@@ -16,7 +16,7 @@ from intercom_update.models.input import parse_json_body
 from intercom_update.models.output import UpdateUserOutput
 from intercom_update.observability import logger, metrics, tracer
 
-# The one place where outcomes become HTTP statuses (contract.md "Per trigger").
+# The one place where outcomes become HTTP statuses (docs/contract.md "Per trigger").
 STATUS_BY_ERROR_CODE: Final = {
     None: 200,
     "validation_error": 400,

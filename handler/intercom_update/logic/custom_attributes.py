@@ -2,7 +2,9 @@
 
 Intercom 2.x refuses custom attributes that do not exist in the workspace. The list of the
 workspace's contact attributes is cached per container (and per workspace) with a TTL; a name
-missing from a cached list triggers one fresh fetch before it is declared missing.
+missing from a cached list triggers one fresh fetch before it is declared missing. Standard
+attributes are kept in the list too: a name Intercom already uses for one can never be written
+(or created) as a custom attribute.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from intercom_update.dal.intercom_client import IntercomApiError, IntercomClient
 from intercom_update.logic.attribute_values import AttributeValueError, convert_attribute_value
 from intercom_update.logic.intercom_errors import translate
 from intercom_update.models.errors import AttributeNotFoundError, InputValidationError
+from intercom_update.models.input import ATTRIBUTE_BACKED_FIELDS
 from intercom_update.observability import logger
+from intercom_update.settings import LEGACY_ATTRIBUTES_ENV
 
 # What create_missing_attributes creates: the inputs are text, except session_count.
-INTEGER_ATTRIBUTES: Final = frozenset({"session_count"})
+INTEGER_INPUTS: Final = frozenset({"session_count"})
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ class AttributeSpec:
     data_type: str
     options: list[str] | None
     api_writable: bool
+    # False for Intercom's standard attributes (utm_*, email, ...): never a custom attribute.
+    custom: bool = True
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,7 @@ class AttributePlan:
 
 
 class AttributeCatalog:
-    """Per-container cache of each workspace's custom contact attributes."""
+    """Per-container cache of each workspace's contact attributes, custom and standard."""
 
     def __init__(self, ttl_seconds: float) -> None:
         self._ttl = ttl_seconds
@@ -78,9 +84,14 @@ class AttributeCatalog:
 def _parse_catalog(items: list[Any]) -> dict[str, AttributeSpec]:
     specs: dict[str, AttributeSpec] = {}
     for item in items:
-        if not isinstance(item, dict) or not item.get("custom") or item.get("archived"):
+        if not isinstance(item, dict) or item.get("archived"):
             continue
         if item.get("model", "contact") != "contact" or not isinstance(item.get("name"), str):
+            continue
+        if item.get("custom") is not True:
+            # A standard attribute blocks its name (and its full name, for nested ones).
+            for name in {item["name"], str(item.get("full_name") or item["name"])}:
+                specs.setdefault(name, AttributeSpec(name, "string", None, False, custom=False))
             continue
         raw_options = item.get("options")
         options = (
@@ -112,12 +123,16 @@ def plan_attributes(
         spec = catalog.get(name)
         if spec is None:
             if create_missing:
-                data_type = "integer" if name in INTEGER_ATTRIBUTES else "string"
+                data_type = "integer" if field in INTEGER_INPUTS else "string"
                 spec = AttributeSpec(name, data_type, None, True)
                 to_create[name] = data_type
             else:
                 missing.append({"field": field, "attribute": name})
                 continue
+        if not spec.custom:
+            reason = "a standard Intercom attribute, not a custom one"
+            missing.append({"field": field, "attribute": name, "reason": reason})
+            continue
         if not spec.api_writable:
             missing.append({"field": field, "attribute": name, "reason": "not writable via API"})
             continue
@@ -126,12 +141,8 @@ def plan_attributes(
         except AttributeValueError as exc:
             invalid.append({"field": field, "message": f"{exc} (attribute '{name}')"})
     if missing:
-        names = ", ".join(f"'{m['attribute']}'" for m in missing)
-        also = f"; also {len(invalid)} value(s) of the wrong type" if invalid else ""
         raise AttributeNotFoundError(
-            f"the Intercom workspace has no writable custom attribute {names}; create "
-            f"it in Intercom (Settings > Data > People) or set create_missing_attributes to true"
-            f"{also}",
+            _missing_message(missing, len(invalid)),
             field=missing[0]["field"] if len(missing) == 1 and not invalid else None,
             details=[*missing, *invalid],
         )
@@ -144,6 +155,29 @@ def plan_attributes(
     return AttributePlan(values=values, to_create=to_create)
 
 
+def _missing_message(missing: list[dict[str, str]], invalid_count: int) -> str:
+    names = ", ".join(f"'{m['attribute']}'" for m in missing)
+    message = f"the Intercom workspace has no writable custom attribute {names}"
+    fixes: list[str] = []
+    if any("reason" not in m for m in missing):
+        fixes.append(
+            "create it in Intercom (Settings > Data > People) or set create_missing_attributes "
+            "to true"
+        )
+    taken = [m for m in missing if "reason" in m]
+    if taken:
+        listed = ", ".join(f"'{m['attribute']}' is {m['reason']}" for m in taken)
+        fixes.append(f"{listed}: use another attribute name")
+    legacy = sorted({m["field"] for m in missing if m["field"] in ATTRIBUTE_BACKED_FIELDS})
+    if legacy:
+        fixes.append(
+            f"the attribute for {', '.join(legacy)} is chosen by the deployment setting "
+            f"{LEGACY_ATTRIBUTES_ENV} (template parameter LegacyAttributeNames)"
+        )
+    also = f"; also {invalid_count} value(s) of the wrong type" if invalid_count else ""
+    return f"{message}; {'; '.join(fixes)}{also}"
+
+
 def create_attribute(
     client: IntercomClient, catalog: AttributeCatalog, workspace_key: str, name: str, data_type: str
 ) -> None:
@@ -154,7 +188,17 @@ def create_attribute(
         if error.status not in {400, 409, 422}:
             raise translate(error, f"creating custom attribute '{name}'") from None
         fresh, _ = catalog.get(workspace_key, client, refresh=True)
-        if name not in fresh:
+        existing = fresh.get(name)
+        if (existing is None or not existing.custom) and error.status == 400:
+            # Names are unique across models: a company attribute can hold this one.
+            raise AttributeNotFoundError(
+                f"Intercom refused to create custom attribute '{name}': {error.message}; use "
+                f"another attribute name (for session_count and utm_* inputs, the deployment "
+                f"setting {LEGACY_ATTRIBUTES_ENV} chooses it)",
+                intercom_body=error.text,
+                intercom_request_id=error.request_id,
+            ) from None
+        if existing is None or not existing.custom:
             raise translate(error, f"creating custom attribute '{name}'") from None
         logger.info("custom attribute already existed", extra={"attribute": name})
         return

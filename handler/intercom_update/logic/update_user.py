@@ -1,6 +1,6 @@
 """The use case: validate, read the connected account, find the user, check, then write.
 
-Order of work (contract.md "Behaviour"): everything that can be checked is checked before the
+Order of work (docs/contract.md "Behaviour"): everything that can be checked is checked before the
 first write (input, account, the user, custom attributes and their types, the companies'
 lookups); then missing attributes are created and companies attached (a missing one created
 first), concurrently; last, one PUT of only
@@ -33,7 +33,7 @@ from intercom_update.logic.custom_attributes import (
     create_attribute,
     plan_attributes,
 )
-from intercom_update.logic.find_contact import FoundContact, find_contact
+from intercom_update.logic.find_contact import FoundContact, find_contact, new_key_value
 from intercom_update.logic.intercom_errors import translate
 from intercom_update.models.errors import (
     AttributeNotFoundError,
@@ -99,10 +99,12 @@ def update_user(
     deps: Dependencies,
 ) -> UpdateUserOutput:
     """Apply one validated request. Raises UpdateUserError or ServiceUnavailableError."""
-    texts = request.custom_attribute_texts()
+    texts = request.custom_attribute_texts(deps.settings.legacy_attribute_names)
     company_ids = request.company_ids()
     # Round one: only reads, overlapped: the user, the attribute catalog, the companies.
-    lookup = concurrency.submit(find_contact, client, request.update_by, request.value)
+    lookup = concurrency.submit(
+        find_contact, client, request.update_by, request.value, new_key_value(request)
+    )
     catalog: Future[Any] | None = None
     if texts:
         catalog = concurrency.submit(deps.catalog.get, account.cache_key, client)
@@ -217,6 +219,7 @@ def process_update(
             connected_account_prefix=settings.connected_account_prefix,
             aws_region=settings.aws_region,
             aws_account_id=_account_id(function_arn),
+            legacy_attribute_names=settings.legacy_attribute_names,
         )
         account = deps.accounts.resolve(request.connected_account)
         client = IntercomClient(

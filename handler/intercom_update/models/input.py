@@ -1,4 +1,4 @@
-"""The action's input (contract.md "Inputs"): parsing, normalisation and every validation rule.
+"""The action's input (docs/contract.md "Inputs"): parsing, normalisation and every validation rule.
 
 Workflow tools send everything as text, so booleans and integers are accepted as strings too.
 Absent, ``null`` and ``""`` mean "leave unchanged"; ``false`` and ``0`` are values. Every problem
@@ -24,6 +24,7 @@ from pydantic import (
 
 from intercom_update.dal.connected_account import connected_account_problem
 from intercom_update.models.errors import InputValidationError
+from intercom_update.settings import DEFAULT_LEGACY_ATTRIBUTE_NAMES
 
 MAX_TEXT = 255
 MAX_URL = 2048
@@ -32,7 +33,8 @@ MAX_SESSION_COUNT = 2**31 - 1
 CUSTOM_ATTRIBUTE_SLOTS: Final = (1, 2, 3)
 COMPANY_SLOTS: Final = (1, 2, 3)
 UTM_FIELDS: Final = ("utm_campaign", "utm_content", "utm_medium", "utm_source", "utm_term")
-# Inputs that Intercom 2.x cannot write as contact fields: stored in same-name custom attributes.
+# Inputs that Intercom 2.x cannot write as contact fields: each is stored in a custom attribute
+# named by the deployment (Settings.legacy_attribute_names).
 ATTRIBUTE_BACKED_FIELDS: Final = ("session_count", *UTM_FIELDS)
 
 UpdateBy = Literal["email", "user_id", "id", "phone"]
@@ -141,7 +143,7 @@ Count = Annotated[int, BeforeValidator(_parse_count)]
 
 
 class UpdateUserInput(BaseModel):
-    """One update request. Field names are public API (contract.md)."""
+    """One update request. Field names are public API (docs/contract.md "Inputs")."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -182,11 +184,14 @@ class UpdateUserInput(BaseModel):
         ids = (self.company_id_1, self.company_id_2, self.company_id_3)
         return list(dict.fromkeys(cid for cid in ids if cid))
 
-    def custom_attribute_texts(self) -> dict[str, tuple[str, str]]:
+    def custom_attribute_texts(
+        self, legacy_names: Mapping[str, str] = DEFAULT_LEGACY_ATTRIBUTE_NAMES
+    ) -> dict[str, tuple[str, str]]:
         """Attribute name -> (input field that carries the value, value as text).
 
-        Includes ``session_count`` and ``utm_*``, which Intercom 2.x can only store as custom
-        attributes of the same name. A name given without a value leaves the attribute unchanged.
+        Includes ``session_count`` and ``utm_*``, which Intercom 2.x can only store in custom
+        attributes: ``legacy_names`` says which. A name given without a value leaves the
+        attribute unchanged.
         """
         texts: dict[str, tuple[str, str]] = {}
         for slot in CUSTOM_ATTRIBUTE_SLOTS:
@@ -197,7 +202,7 @@ class UpdateUserInput(BaseModel):
         for field in ATTRIBUTE_BACKED_FIELDS:
             value = getattr(self, field)
             if value is not None:
-                texts[field] = (field, str(value))
+                texts[legacy_names[field]] = (field, str(value))
         return texts
 
 
@@ -249,7 +254,11 @@ def _normalise(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _cross_field_problems(
-    data: Mapping[str, Any], prefix: str, region: str | None, account_id: str | None
+    data: Mapping[str, Any],
+    prefix: str,
+    region: str | None,
+    account_id: str | None,
+    legacy_names: Mapping[str, str],
 ) -> list[dict[str, str]]:
     problems: list[dict[str, str]] = []
     account = data.get("connected_account")
@@ -277,7 +286,7 @@ def _cross_field_problems(
     seen: dict[str, str] = {}
     for field in ATTRIBUTE_BACKED_FIELDS:
         if field in data:
-            seen[field] = field
+            seen[legacy_names[field]] = field
     for slot in CUSTOM_ATTRIBUTE_SLOTS:
         name_key, value_key = f"custom_attribute_{slot}_name", f"custom_attribute_{slot}_value"
         name, has_value = data.get(name_key), value_key in data
@@ -312,6 +321,7 @@ def parse_update_request(
     connected_account_prefix: str,
     aws_region: str | None = None,
     aws_account_id: str | None = None,
+    legacy_attribute_names: Mapping[str, str] = DEFAULT_LEGACY_ATTRIBUTE_NAMES,
 ) -> UpdateUserInput:
     """Validate one input object; raise InputValidationError listing every problem."""
     if not isinstance(payload, Mapping):
@@ -337,7 +347,9 @@ def parse_update_request(
             field = str(loc[0]) if loc else "(input)"
             problems.append({"field": _field_label(field), "message": _message(error)})
     problems.extend(
-        _cross_field_problems(data, connected_account_prefix, aws_region, aws_account_id)
+        _cross_field_problems(
+            data, connected_account_prefix, aws_region, aws_account_id, legacy_attribute_names
+        )
     )
     if problems or model is None:
         raise InputValidationError(

@@ -1,4 +1,4 @@
-"""The action's output (contract.md "Output")."""
+"""The action's output (docs/contract.md "Output")."""
 
 from __future__ import annotations
 

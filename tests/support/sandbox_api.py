@@ -1,4 +1,4 @@
-"""A small HTTP client for the sandbox tests, with Intercom's usual request headers."""
+"""A small HTTP client for the sandbox's own tests, with Intercom's usual request headers."""
 
 from __future__ import annotations
 

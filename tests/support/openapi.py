@@ -38,7 +38,9 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SPEC_PATH: Final = Path(__file__).parent / "intercom-openapi" / "api.intercom.io-2.14.yaml"
+SPEC_PATH: Final = (
+    Path(__file__).parents[1] / "contract" / "intercom-openapi" / "api.intercom.io-2.14.yaml"
+)
 
 #: Base URI of the rewritten `components` section in the validators' registry.
 _COMPONENTS_URI: Final = "urn:intercom-openapi:2.14"
