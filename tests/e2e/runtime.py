@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Final
 
@@ -53,7 +54,29 @@ def fail_or_skip(reason: str) -> None:
     pytest.skip(reason)
 
 
+def _stale_files(functions: dict[str, BuiltFunction]) -> list[str]:
+    """Sources that differ from their copy in the host build (a checkout since the build)."""
+    stale = []
+    built_template = (HOST_DIR / "template.yaml").read_text(encoding="utf-8")
+    source_template = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    if re.sub(r"\b(x86_64|arm64)\b", "ARCH", built_template) != re.sub(
+        r"\b(x86_64|arm64)\b", "ARCH", source_template
+    ):
+        stale.append("template.yaml")
+    code = ROOT / "handler"
+    for function in functions.values():
+        for source in code.rglob("*.py"):
+            copy = function.code_dir / source.relative_to(code)
+            if not copy.is_file() or copy.read_bytes() != source.read_bytes():
+                stale.append(f"{source.relative_to(ROOT)} ({function.logical_id})")
+    return stale
+
+
 def host_functions() -> dict[str, BuiltFunction]:
     if not (BUILD_DIR / "template.yaml").is_file() or not (HOST_DIR / "aws-lambda-rie").is_file():
         fail_or_skip("no host build in .aws-sam/host: run scripts/build-host.sh (make e2e does)")
-    return built_functions()
+    functions = built_functions()
+    stale = _stale_files(functions)
+    if stale:
+        fail_or_skip(f"the host build is older than {stale[0]}: run scripts/build-host.sh")
+    return functions
