@@ -16,6 +16,7 @@ export PYTHONPATH := $(CURDIR)/handler:$(CURDIR)/sandbox:$(CURDIR)
 FUNCTION ?=
 
 .PHONY: help venv demo invoke-local schemas test lint typecheck unit integration e2e test-py311 security ci layer-requirements sandbox bench clean
+.PHONY: backfill bench-bulk
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -84,6 +85,14 @@ bench: $(UV)  ## benchmark against the official SDK: latency, round trips, CPU, 
 	@$(UV) export --quiet --frozen --no-dev --no-emit-project --no-hashes --format requirements-txt -o $(BENCH_VENV)/lock-runtime.txt
 	$(UV) pip install --quiet --python $(BENCH_VENV)/bin/python -r $(BENCH_VENV)/lock-runtime.txt -c $(BENCH_VENV)/lock-all.txt 'moto[server]' 'python-intercom==5.0.1'
 	$(BENCH_VENV)/bin/python -m benchmarks.bench $(BENCH_ARGS)
+
+FILE ?= examples/users.csv
+backfill: venv  ## run FILE=rows.csv|.jsonl through the backfill: sandbox, or CONNECTED_ACCOUNT=<secret> for a real workspace; RESULTS=<results file> skips rows done (docs/backfill.md)
+	$(RUN) python -m scripts.backfill "$(FILE)" $(if $(RESULTS),--results "$(RESULTS)") \
+		$(if $(CONNECTED_ACCOUNT),--connected-account "$(CONNECTED_ACCOUNT)") $(BACKFILL_ARGS)
+
+bench-bulk: venv  ## bulk benchmark: N users through M worker processes running the SQS handler, scaled rate limit (benchmarks/README.md)
+	$(RUN) python -m benchmarks.bulk $(BULK_ARGS)
 
 clean:  ## remove generated environments and caches
 	rm -rf .venv .venv-py311 .venv-bench .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache \

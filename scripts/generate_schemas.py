@@ -76,7 +76,8 @@ def input_schema() -> dict[str, Any]:
         ]
         widened = _widen(name, value)
         if nullable:
-            widened = {"anyOf": [*widened.get("anyOf", [widened]), {"type": "null"}]}
+            blank = [{"const": ""}] if value.get("type") in ("boolean", "integer") else []
+            widened = {"anyOf": [*widened.get("anyOf", [widened]), *blank, {"type": "null"}]}
         if "default" in prop and prop["default"] is not None:
             widened["default"] = prop["default"]
         properties[name] = widened

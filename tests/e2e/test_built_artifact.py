@@ -137,6 +137,7 @@ def test_a_build_exists_for_every_function(built_template: dict[str, Any]) -> No
         "ApiUpdateUserFunction": "intercom_update.handlers.api_gateway.lambda_handler",
         "EventBridgeUpdateUserFunction": "intercom_update.handlers.eventbridge.lambda_handler",
         "SqsUpdateUserFunction": "intercom_update.handlers.sqs.lambda_handler",
+        "BackfillFunction": "intercom_update.handlers.backfill.lambda_handler",
     }
     for _, _, code in _functions(built_template):
         assert (code / "intercom_update" / "__init__.py").is_file(), code

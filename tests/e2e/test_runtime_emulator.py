@@ -33,7 +33,6 @@ from tests.e2e.runtime import host_functions, sample_events, template_handlers
 pytestmark = pytest.mark.e2e
 
 HANDLERS = template_handlers()
-UNAVAILABLE_ERROR_TYPES = {"IntercomUnavailableError", "ConnectedAccountUnavailableError"}
 CASES = [
     pytest.param(name, path, id=f"{name}-{path.stem if path else 'NO-SAMPLE'}")
     for name, handler in HANDLERS.items()
@@ -101,6 +100,10 @@ def _assert_success(module: str, answer: Any, logs: str) -> None:
         assert _header(answer, "Content-Type") == "application/json"
     elif module == "sqs":
         assert answer == {"batchItemFailures": []}
+    elif module == "backfill":
+        assert answer["unsuccessful"] == 0, answer
+        assert answer["succeeded"] == len(answer["items"]) > 0
+        assert {item["outcome"] for item in answer["items"]} == {"success"}
     else:  # a function this test does not know yet: no failure may be reported
         assert answer.get("outcome", "success") == "success", answer
         assert answer.get("statusCode", 200) == 200, answer
@@ -174,9 +177,12 @@ def test_unavailable_intercom_is_reported_as_its_trigger_retries_on(
     elif module == "sqs":
         ids = [{"itemIdentifier": record["messageId"]} for record in event["Records"]]
         assert answer == {"batchItemFailures": ids}
+    elif module == "backfill":  # the Distributed Map task's Retry matches this errorType
+        assert is_runtime_error(answer), answer
+        assert answer["errorType"] == "BackfillItemsUnavailableError", answer
     else:  # a new function: it must report the outage in one of the ways a trigger retries on
         reported = (
-            (is_runtime_error(answer) and answer["errorType"] in UNAVAILABLE_ERROR_TYPES)
+            (is_runtime_error(answer) and answer["errorType"].endswith("UnavailableError"))
             or answer.get("statusCode") == 503
             or bool(answer.get("batchItemFailures"))
         )

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from intercom_sandbox import IntercomSandbox
-from intercom_update.handlers import api_gateway, direct, eventbridge, sqs
+from intercom_update.handlers import api_gateway, backfill, direct, eventbridge, sqs
 from scripts.demo import DEMO_SECRET, seed_demo_workspace
 from tests.support.aws import put_secret
 from tests.support.intercom import TOKEN
@@ -24,7 +24,7 @@ EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
 
 def test_there_is_a_sample_for_every_trigger_and_lookup_kind() -> None:
     names = {path.stem for path in EVENTS}
-    assert {"api-gateway", "eventbridge", "sqs"} <= names
+    assert {"api-gateway", "eventbridge", "sqs", "backfill"} <= names
     assert {f"direct-{kind}" for kind in ("email", "phone", "user-id", "id")} <= names
 
 
@@ -39,6 +39,9 @@ def invoke(name: str, event: dict[str, Any]) -> None:
         assert eventbridge.lambda_handler(event, context)["outcome"] == "success"
     elif name == "sqs":
         assert sqs.lambda_handler(event, context) == {"batchItemFailures": []}
+    elif name == "backfill":
+        result = backfill.lambda_handler(event, context)
+        assert result["unsuccessful"] == 0, result["items"]
     else:
         pytest.fail(f"no handler is known for events/{name}.json")
 

@@ -706,6 +706,7 @@ def test_unknown_keys_are_refused_naming_the_key(key: str) -> None:
     error = refusal_with({key: "x"})
     assert_only_field(error, key)
     assert "not a known input" in error.message
+    assert "docs/contract.md" in error.message  # the list of inputs; a test checks it exists
 
 
 def test_unknown_keys_are_reported_even_when_empty() -> None:

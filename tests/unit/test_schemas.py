@@ -49,6 +49,8 @@ def _payloads(path: Path) -> list[Any]:
         return [event["detail"]]
     if path.stem == "sqs":
         return [parse_json_body(record["body"], "message body") for record in event["Records"]]
+    if path.stem == "backfill":  # each row, with the batch's connected account
+        return [{**event["BatchInput"], **item["row"]} for item in event["Items"]]
     pytest.fail(f"events/{path.name}: teach this test where its trigger keeps the input")
 
 

@@ -225,7 +225,11 @@ def as_list(value: Any) -> list[Any]:
 
 
 ALL_VARIANTS = [
-    {"EnableIdempotency": "true", "DeployExampleStateMachine": "true", "ApiAuth": "AWS_IAM"},
+    {
+        "EnableIdempotency": "true",
+        "DeployExampleStateMachine": "true",
+        "ApiAuth": "AWS_IAM",
+    },
     {"EnableIdempotency": "false", "DeployExampleStateMachine": "false", "ApiAuth": "API_KEY"},
     {"EnableIdempotency": "true", "ApiAuth": "COGNITO", "EnableApiAccessLogs": "true"},
 ]
@@ -236,7 +240,9 @@ ALL_VARIANTS = [
 
 def test_the_template_is_a_sam_template(template: dict[str, Any]) -> None:
     assert template["Transform"] == "AWS::Serverless-2016-10-31"
-    assert set(resources_of_type(template, "AWS::Serverless::Function")) == set(HANDLERS)
+    functions = set(resources_of_type(template, "AWS::Serverless::Function"))
+    # The backfill function is optional and checked in test_backfill_template.py.
+    assert functions == {*HANDLERS, "BackfillFunction"}
 
 
 @pytest.mark.parametrize(("function", "handler"), HANDLERS.items())
@@ -660,24 +666,73 @@ def test_retried_error_is_the_name_lambda_reports_for_the_exception() -> None:
 
 # -------------------------------------------------------------------------- alarms and outputs
 
+PERIOD = 300  # seconds: every alarm looks at 5-minute datapoints
+ONE_OR_MORE = {"Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold"}
+ANY_MESSAGE = {"Threshold": 0, "ComparisonOperator": "GreaterThanThreshold"}
+
 
 def _alarms(template: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [a["Properties"] for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()]
 
 
-@pytest.mark.parametrize("function", HANDLERS)
+def _watched(alarm: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The metrics a metric math alarm reads: the Metric and Stat of each MetricStat query."""
+    return [
+        {**query["MetricStat"]["Metric"], "Stat": query["MetricStat"]["Stat"]}
+        for query in alarm.get("Metrics", [])
+        if "MetricStat" in query
+    ]
+
+
+def _alarms_watching(template: Mapping[str, Any], metric: Mapping[str, Any]) -> list[Any]:
+    return [a for a in _alarms(template) if any(metric.items() <= w.items() for w in _watched(a))]
+
+
+def _watched_expression(alarm: Mapping[str, Any]) -> str:
+    (returned,) = [q for q in alarm["Metrics"] if q["ReturnData"]]
+    expression: str = returned["Expression"]
+    return expression
+
+
+@pytest.mark.parametrize("parameters", [*ALL_VARIANTS, {"EnableBackfill": "true"}])
+def test_metric_math_alarms_follow_cloudwatch_rules(
+    template: dict[str, Any], parameters: dict[str, str]
+) -> None:
+    """What cfn-lint does not check and CloudWatch refuses at deploy time."""
+    for alarm in _alarms(variant(template, **parameters)):
+        if "Metrics" not in alarm:
+            continue
+        queries = alarm["Metrics"]
+        ids = [q["Id"] for q in queries]
+        assert len(set(ids)) == len(ids), ids
+        assert all(re.fullmatch(r"[a-z][A-Za-z0-9_]*", i) for i in ids), ids
+        assert [q["ReturnData"] for q in queries].count(True) == 1
+        assert all(("Expression" in q) != ("MetricStat" in q) for q in queries)
+        assert 1 <= len(_watched(alarm)) <= 10
+        assert all(q["MetricStat"]["Period"] == PERIOD for q in queries if "MetricStat" in q)
+        assert not {"Namespace", "MetricName", "Dimensions", "Statistic", "Period"} & set(alarm)
+        # METRICS() takes in every query, so none can be added and left out of the alarm.
+        assert re.fullmatch(r"(SUM|MAX)\(METRICS\(\)\)", _watched_expression(alarm))
+
+
+@pytest.mark.parametrize("function", [*HANDLERS, "BackfillFunction"])
 @pytest.mark.parametrize("metric", ["Errors", "Throttles"])
 def test_every_function_has_error_and_throttle_alarms(
     template: dict[str, Any], function: str, metric: str
 ) -> None:
-    matching = [
-        a
-        for a in _alarms(template)
-        if a["Namespace"] == "AWS/Lambda"
-        and a["MetricName"] == metric
-        and a["Dimensions"] == [{"Name": "FunctionName", "Value": ref(function)}]
-    ]
-    assert len(matching) == 1
+    # The backfill function exists only with EnableBackfill; then its query joins the alarm.
+    deployed = variant(template, EnableBackfill="true")
+    watched = {
+        "Namespace": "AWS/Lambda",
+        "MetricName": metric,
+        "Dimensions": [{"Name": "FunctionName", "Value": ref(function)}],
+        "Stat": "Sum",
+    }
+    (alarm,) = _alarms_watching(deployed, watched)
+    assert _watched_expression(alarm) == "SUM(METRICS())"  # any one function's errors count
+    assert ONE_OR_MORE.items() <= alarm.items()
+    assert {w["MetricName"] for w in _watched(alarm)} == {metric}
+    assert function in alarm["AlarmDescription"]
 
 
 def test_every_dead_letter_queue_has_an_alarm(template: dict[str, Any]) -> None:
@@ -691,32 +746,37 @@ def test_every_dead_letter_queue_has_an_alarm(template: dict[str, Any]) -> None:
     ]
     dlqs = {arn["Fn::GetAtt"][0] for arn in dlq_arns}
     assert len(dlqs) == 3
-    alarmed = {
-        a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
-        for a in _alarms(template)
-        if a["MetricName"] == "ApproximateNumberOfMessagesVisible"
-        and a["ComparisonOperator"] == "GreaterThanThreshold"
-        and a["Threshold"] == 0
-    }
-    assert alarmed == dlqs
+    (alarm,) = _alarms_watching(template, {"MetricName": "ApproximateNumberOfMessagesVisible"})
+    assert _watched_expression(alarm) == "MAX(METRICS())"  # a message in any one DLQ counts
+    assert ANY_MESSAGE.items() <= alarm.items()
+    watched = _watched(alarm)
+    assert {(w["Namespace"], w["Stat"]) for w in watched} == {("AWS/SQS", "Maximum")}
+    by_queue = {w["Dimensions"][0]["Value"]["Fn::GetAtt"][0]: w["Dimensions"] for w in watched}
+    assert by_queue == {q: [{"Name": "QueueName", "Value": get_att(q, "QueueName")}] for q in dlqs}
+    assert len(watched) == len(dlqs)
+    assert all(dlq in alarm["AlarmDescription"] for dlq in dlqs)
 
 
 def test_api_5xx_alarm_watches_this_api_stage(template: dict[str, Any]) -> None:
-    (alarm,) = [a for a in _alarms(template) if a["MetricName"] == "5XXError"]
+    (alarm,) = [a for a in _alarms(template) if a.get("MetricName") == "5XXError"]
     assert alarm["Namespace"] == "AWS/ApiGateway"
     assert alarm["Dimensions"] == [
         {"Name": "ApiName", "Value": template["Resources"]["UpdateUserApi"]["Properties"]["Name"]},
         {"Name": "Stage", "Value": ref("ApiStageName")},
     ]
+    assert (alarm["Statistic"], alarm["Period"]) == ("Sum", PERIOD)
+    assert ONE_OR_MORE.items() <= alarm.items()
 
 
 @pytest.mark.parametrize("topic", ["", "arn:aws:sns:eu-west-1:123456789012:ops"])
 def test_alarms_notify_the_topic_only_when_given(template: dict[str, Any], topic: str) -> None:
     resolved = variant(template, AlarmTopicArn=topic)
     alarms = _alarms(resolved)
-    assert len(alarms) == 2 * len(HANDLERS) + 3 + 1
+    assert len(alarms) == 4  # one per kind of failure: errors, throttles, DLQ messages, API 5XX
     for alarm in alarms:
         assert alarm.get("AlarmActions") == ([ref("AlarmTopicArn")] if topic else None)
+        assert alarm["TreatMissingData"] == "notBreaching"  # no traffic is no failure
+        assert alarm["EvaluationPeriods"] == 1
 
 
 def test_outputs(template: dict[str, Any]) -> None:

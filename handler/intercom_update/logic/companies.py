@@ -39,7 +39,13 @@ def _find(client: IntercomClient, company_id: str) -> str | None:
     data: dict[str, Any] = response.data
     candidates = data["data"] if isinstance(data.get("data"), list) else [data]
     for company in candidates:
-        if isinstance(company, dict) and company.get("company_id") == company_id:
+        # An entry without an id cannot be attached; the upsert then finds or creates it.
+        if (
+            isinstance(company, dict)
+            and company.get("company_id") == company_id
+            and isinstance(company.get("id"), str)
+            and company["id"]
+        ):
             return str(company["id"])
     return None
 

@@ -16,3 +16,14 @@ class UpdateUnsuccessfulError(Exception):
         error = output.error or {}
         super().__init__(f"{error.get('code')}: {error.get('message')}")
         self.output = output
+
+
+class BackfillItemsUnavailableError(Exception):
+    """Raised by the backfill function when some rows of a batch could not be run for now.
+
+    Intercom or Secrets Manager stayed unavailable for those rows: the Step Functions task
+    retries the whole batch (every step of an update is idempotent, so rows that already
+    succeeded are applied again harmlessly), and a batch that still fails is listed in the
+    Map Run's FAILED results with its rows, for a rerun. The message carries every row's outcome
+    (row, key, outcome, error code and message; never a token).
+    """

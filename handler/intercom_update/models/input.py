@@ -210,7 +210,7 @@ FIELD_NAMES: Final = frozenset(UpdateUserInput.model_fields)
 
 _MESSAGES = {
     "missing": "is required",
-    "extra_forbidden": "is not a known input (check the spelling; see the README for the inputs)",
+    "extra_forbidden": "is not a known input (check the spelling; docs/contract.md lists them)",
     "literal_error": "must be one of: email, user_id, id, phone",
     "string_type": "must be text",
     "string_too_long": "is too long",

@@ -1,0 +1,64 @@
+"""Backfill from S3 (Step Functions Distributed Map): one invocation per batch of rows.
+
+The state machine (``statemachine/backfill.asl.json``) reads a CSV or JSON Lines object, turns
+each row into ``{"index": <0-based position>, "row": {<input keys>}}`` and hands batches as
+``{"BatchInput": {"connected_account": ...}, "Items": [...]}``. Each row runs through the same
+use case as every trigger; the function returns every row's outcome, which the Map Run's
+ResultWriter stores in S3. Rows that are unavailable (Intercom or Secrets Manager) make the
+invocation raise ``BackfillItemsUnavailableError`` once every row has run, so the task's Retry
+runs the batch again and, if it keeps failing, the batch lands in the FAILED results.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from intercom_update.handlers.lambda_context import FairShare, function_arn
+from intercom_update.logic.backfill import ItemOutcome, run_item
+from intercom_update.models.failures import BackfillItemsUnavailableError
+from intercom_update.observability import logger, metrics, tracer
+
+# Step Functions keeps at most 32,768 characters of an error's cause.
+MAX_CAUSE_CHARS: Final = 30_000
+
+
+def run_batch(event: Any, context: Any) -> list[ItemOutcome]:
+    batch_input = event.get("BatchInput") if isinstance(event, dict) else None
+    items = event.get("Items") if isinstance(event, dict) else None
+    items = items if isinstance(items, list) else []
+    account = batch_input.get("connected_account") if isinstance(batch_input, dict) else None
+    share = FairShare(context, len(items))
+    outcomes = []
+    for position, item in enumerate(items):
+        # Items from the state machine carry their position in the file; plain rows are allowed.
+        framed = isinstance(item, dict) and "row" in item and isinstance(item.get("index"), int)
+        outcomes.append(
+            run_item(
+                item["index"] + 1 if framed else position + 1,
+                item["row"] if framed else item,
+                connected_account=account if isinstance(account, str) else None,
+                time_budget_s=share.next_budget(),
+                function_arn=function_arn(context),
+            )
+        )
+    return outcomes
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    outcomes = run_batch(event, context)
+    results = [outcome.to_dict() for outcome in outcomes]
+    unavailable = [outcome.row for outcome in outcomes if outcome.outcome == "unavailable"]
+    if unavailable:
+        summary = f"{len(unavailable)} of {len(outcomes)} rows unavailable (rows {unavailable})"
+        raise BackfillItemsUnavailableError(f"{summary}: {json.dumps(results)}"[:MAX_CAUSE_CHARS])
+    return {
+        "succeeded": sum(outcome.succeeded for outcome in outcomes),
+        "unsuccessful": sum(not outcome.succeeded for outcome in outcomes),
+        "items": results,
+    }
