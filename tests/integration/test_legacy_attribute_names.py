@@ -13,7 +13,8 @@ import pytest
 
 from intercom_sandbox import IntercomSandbox
 from intercom_update.logic.update_user import Dependencies, process_update
-from intercom_update.settings import DEFAULT_LEGACY_ATTRIBUTE_NAMES, get_settings
+from intercom_update.models.legacy_attributes import DEFAULT_LEGACY_ATTRIBUTE_NAMES
+from intercom_update.settings import get_settings
 from tests.support.intercom import Run, api_requests, writes
 
 LEGACY_INPUTS = {

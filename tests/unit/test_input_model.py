@@ -14,7 +14,7 @@ from intercom_update.models.input import (
     UpdateUserInput,
     parse_update_request,
 )
-from intercom_update.settings import DEFAULT_LEGACY_ATTRIBUTE_NAMES
+from intercom_update.models.legacy_attributes import DEFAULT_LEGACY_ATTRIBUTE_NAMES
 
 PREFIX = "intercom/"
 REGION = "eu-west-1"

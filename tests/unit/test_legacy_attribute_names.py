@@ -11,8 +11,8 @@ import pytest
 
 from intercom_sandbox import IntercomSandbox
 from intercom_update.models.input import ATTRIBUTE_BACKED_FIELDS
+from intercom_update.models.legacy_attributes import DEFAULT_LEGACY_ATTRIBUTE_NAMES
 from intercom_update.settings import (
-    DEFAULT_LEGACY_ATTRIBUTE_NAMES,
     LEGACY_ATTRIBUTES_ENV,
     STANDARD_ATTRIBUTE_NAMES,
     get_settings,
