@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -26,6 +26,7 @@ from intercom_update.dal.intercom_client import (
     IntercomClient,
     RetryPolicy,
 )
+from intercom_update.dal.rate_limit import RateLimits
 from intercom_update.logic import companies, concurrency
 from intercom_update.logic.custom_attributes import (
     AttributeCatalog,
@@ -56,6 +57,8 @@ class Dependencies:
     catalog: AttributeCatalog
     retry_policy: RetryPolicy
     clock: Callable[[], float] = time.time
+    # Per container, like the attribute catalog: the latest rate-limit figures per workspace.
+    rate_limits: RateLimits = field(default_factory=RateLimits)
 
 
 @cache
@@ -228,6 +231,7 @@ def process_update(
             api_version=settings.intercom_api_version,
             deadline=deadline,
             policy=deps.retry_policy,
+            rate_limit=deps.rate_limits.for_workspace(account.cache_key),
         )
         output = update_user(request, account, client, deps)
     except UpdateUserError as error:
