@@ -1,12 +1,17 @@
-"""The Intercom REST routes the sandbox implements, and how a request path finds one."""
+"""The Intercom REST routes the sandbox implements, and how a request path finds one.
+
+Each route names the function that serves it, in the module of its Intercom resource.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from intercom_sandbox import companies, contacts, data_attributes
+from intercom_sandbox.request import RouteCall
 from intercom_sandbox.workspace import Workspace
 
 # Intercom-Version values Intercom accepts (OAS 2.16 enum plus the preview names).
@@ -15,16 +20,6 @@ KNOWN_VERSIONS = frozenset(
     + [f"2.{minor}" for minor in range(17)]
     + ["Unstable", "Preview"]
 )
-
-
-@dataclass(frozen=True)
-class RouteCall:
-    """What a route handler receives: decoded path parameters, the query, the JSON body."""
-
-    params: tuple[str, ...]
-    query: Mapping[str, list[str]]
-    body: Mapping[str, Any]
-
 
 Handler = Callable[[Workspace, RouteCall], Any]
 
@@ -37,70 +32,33 @@ class Route:
     handler: Handler
 
 
-def _search(ws: Workspace, call: RouteCall) -> Any:
-    return ws.api_search(call.body)
-
-
-def _find_by_external_id(ws: Workspace, call: RouteCall) -> Any:
-    return ws.api_find_by_external_id(call.params[0])
-
-
-def _get_contact(ws: Workspace, call: RouteCall) -> Any:
-    return ws.api_get_contact(call.params[0])
-
-
-def _update_contact(ws: Workspace, call: RouteCall) -> Any:
-    return ws.api_update_contact(call.params[0], call.body)
-
-
-def _list_contact_companies(ws: Workspace, call: RouteCall) -> Any:
-    return ws.api_list_contact_companies(call.params[0], call.query)
-
-
-def _attach_company(ws: Workspace, call: RouteCall) -> Any:
-    return ws.api_attach_company(call.params[0], call.body)
-
-
-def _get_companies(ws: Workspace, call: RouteCall) -> Any:
-    return ws.api_get_companies(call.query)
-
-
-def _upsert_company(ws: Workspace, call: RouteCall) -> Any:
-    return ws.api_upsert_company(call.body)
-
-
-def _list_data_attributes(ws: Workspace, call: RouteCall) -> Any:
-    return ws.api_list_data_attributes(call.query)
-
-
-def _create_data_attribute(ws: Workspace, call: RouteCall) -> Any:
-    return ws.api_create_data_attribute(call.body)
-
-
 # First match wins, so the literal paths come before the ones with a parameter in that place.
 ROUTES: tuple[Route, ...] = (
-    Route("POST", ("contacts", "search"), "/contacts/search", _search),
+    Route("POST", ("contacts", "search"), "/contacts/search", contacts.search_contacts),
     Route(
         "GET",
         ("contacts", "find_by_external_id", None),
         "/contacts/find_by_external_id/{external_id}",
-        _find_by_external_id,
+        contacts.find_by_external_id,
     ),
-    Route("GET", ("contacts", None), "/contacts/{contact_id}", _get_contact),
-    Route("PUT", ("contacts", None), "/contacts/{contact_id}", _update_contact),
+    Route("GET", ("contacts", None), "/contacts/{contact_id}", contacts.get_contact),
+    Route("PUT", ("contacts", None), "/contacts/{contact_id}", contacts.update_contact),
     Route(
         "GET",
         ("contacts", None, "companies"),
         "/contacts/{contact_id}/companies",
-        _list_contact_companies,
+        companies.list_for_contact,
     ),
     Route(
-        "POST", ("contacts", None, "companies"), "/contacts/{contact_id}/companies", _attach_company
+        "POST",
+        ("contacts", None, "companies"),
+        "/contacts/{contact_id}/companies",
+        companies.attach_to_contact,
     ),
-    Route("GET", ("companies",), "/companies", _get_companies),
-    Route("POST", ("companies",), "/companies", _upsert_company),
-    Route("GET", ("data_attributes",), "/data_attributes", _list_data_attributes),
-    Route("POST", ("data_attributes",), "/data_attributes", _create_data_attribute),
+    Route("GET", ("companies",), "/companies", companies.get_companies),
+    Route("POST", ("companies",), "/companies", companies.upsert),
+    Route("GET", ("data_attributes",), "/data_attributes", data_attributes.list_attributes),
+    Route("POST", ("data_attributes",), "/data_attributes", data_attributes.create_attribute),
 )
 
 

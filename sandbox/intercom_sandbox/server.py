@@ -29,6 +29,8 @@ from intercom_sandbox.errors import (
 from intercom_sandbox.exchange import Exchange, ExchangeLog
 from intercom_sandbox.faults import MALFORMED_BODY, Fault, FaultBook
 from intercom_sandbox.ratelimit import WINDOW_SECONDS, RateDecision, RateLimiter
+from intercom_sandbox.request import RouteCall
+from intercom_sandbox.seeding import Seeding
 from intercom_sandbox.workspace import Workspace
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -92,7 +94,7 @@ def _is_json_content_type(content_type: str | None) -> bool:
     )
 
 
-class IntercomSandbox:
+class IntercomSandbox(Seeding):
     """A local, in-memory Intercom REST API (2.x contacts, companies, data attributes).
 
     Serves in a daemon thread after ``start()`` (or inside ``with``). Every setting can be
@@ -223,65 +225,7 @@ class IntercomSandbox:
         self._limiter.reset()
 
     # ------------------------------------------------------------------ test API
-
-    def add_contact(
-        self,
-        role: str = "user",
-        email: str | None = None,
-        external_id: str | None = None,
-        phone: str | None = None,
-        name: str | None = None,
-        custom_attributes: Mapping[str, Any] | None = None,
-        **other_fields: Any,
-    ) -> dict[str, Any]:
-        """Create a contact (no uniqueness or attribute checks); returns it as GET would."""
-        return self.workspace.add_contact(
-            role, email, external_id, phone, name, custom_attributes, **other_fields
-        )
-
-    def contact(self, contact_id: str) -> dict[str, Any]:
-        return self.workspace.contact(contact_id)
-
-    def contact_companies(self, contact_id: str) -> list[dict[str, Any]]:
-        return self.workspace.contact_companies(contact_id)
-
-    def attach_company(self, contact_id: str, company_id: str) -> dict[str, Any]:
-        """Attach a company (by its Intercom ``id``) to a contact."""
-        return self.workspace.attach_company(contact_id, company_id)
-
-    def add_company(
-        self, company_id: str, name: str | None = None, **fields: Any
-    ) -> dict[str, Any]:
-        return self.workspace.add_company(company_id, name, **fields)
-
-    def company_by_company_id(self, company_id: str) -> dict[str, Any] | None:
-        return self.workspace.company_by_company_id(company_id)
-
-    def add_data_attribute(
-        self,
-        name: str,
-        data_type: str = "string",
-        model: str = "contact",
-        api_writable: bool = True,
-        options: Iterable[Any] | None = None,
-        archived: bool = False,
-        *,
-        description: str | None = None,
-        messenger_writable: bool = False,
-    ) -> dict[str, Any]:
-        return self.workspace.add_data_attribute(
-            name,
-            data_type,
-            model,
-            api_writable,
-            options,
-            archived,
-            description=description,
-            messenger_writable=messenger_writable,
-        )
-
-    def data_attributes(self, model: str = "contact") -> list[dict[str, Any]]:
-        return self.workspace.data_attributes(model)
+    # (seeding and inspecting the workspace come from ``Seeding``)
 
     @property
     def exchanges(self) -> list[Exchange]:
@@ -405,7 +349,7 @@ class IntercomSandbox:
             payload: Mapping[str, Any] = {}
             if method in ("POST", "PUT"):
                 payload = self._json_body(headers, body)
-            result = route.handler(self.workspace, api.RouteCall(params, query, payload))
+            result = route.handler(self.workspace, RouteCall(params, query, payload))
             return Response(200, dump_json(result), limit_headers)
         except ApiError as error:
             return self._error(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from intercom_sandbox.workspace import Workspace
+from intercom_sandbox import IntercomSandbox
 from intercom_update.models.input import ATTRIBUTE_BACKED_FIELDS
 from intercom_update.settings import (
     DEFAULT_LEGACY_ATTRIBUTE_NAMES,
@@ -36,11 +36,11 @@ def test_defaults_collide_with_no_standard_attribute() -> None:
 
 
 def test_defaults_collide_with_nothing_the_sandbox_workspace_lists() -> None:
-    workspace = Workspace()
+    sandbox = IntercomSandbox()
     taken = {
         name
         for model in ("contact", "company")
-        for attribute in workspace.data_attributes(model)
+        for attribute in sandbox.data_attributes(model)
         for name in (attribute["name"], attribute["full_name"])
     }
     assert not taken & set(DEFAULT_LEGACY_ATTRIBUTE_NAMES.values())

@@ -225,7 +225,11 @@ def as_list(value: Any) -> list[Any]:
 
 
 ALL_VARIANTS = [
-    {"EnableIdempotency": "true", "DeployExampleStateMachine": "true", "ApiAuth": "AWS_IAM"},
+    {
+        "EnableIdempotency": "true",
+        "DeployExampleStateMachine": "true",
+        "ApiAuth": "AWS_IAM",
+    },
     {"EnableIdempotency": "false", "DeployExampleStateMachine": "false", "ApiAuth": "API_KEY"},
     {"EnableIdempotency": "true", "ApiAuth": "COGNITO", "EnableApiAccessLogs": "true"},
 ]
@@ -687,7 +691,7 @@ def _watched_expression(alarm: Mapping[str, Any]) -> str:
     return expression
 
 
-@pytest.mark.parametrize("parameters", ALL_VARIANTS)
+@pytest.mark.parametrize("parameters", [*ALL_VARIANTS, {"EnableBackfill": "true"}])
 def test_metric_math_alarms_follow_cloudwatch_rules(
     template: dict[str, Any], parameters: dict[str, str]
 ) -> None:
@@ -708,18 +712,20 @@ def test_metric_math_alarms_follow_cloudwatch_rules(
         assert re.fullmatch(r"(SUM|MAX)\(METRICS\(\)\)", _watched_expression(alarm))
 
 
-@pytest.mark.parametrize("function", HANDLERS)
+@pytest.mark.parametrize("function", [*HANDLERS, "BackfillFunction"])
 @pytest.mark.parametrize("metric", ["Errors", "Throttles"])
 def test_every_function_has_error_and_throttle_alarms(
     template: dict[str, Any], function: str, metric: str
 ) -> None:
+    # The backfill function exists only with EnableBackfill; then its query joins the alarm.
+    deployed = variant(template, EnableBackfill="true")
     watched = {
         "Namespace": "AWS/Lambda",
         "MetricName": metric,
         "Dimensions": [{"Name": "FunctionName", "Value": ref(function)}],
         "Stat": "Sum",
     }
-    (alarm,) = _alarms_watching(variant(template), watched)
+    (alarm,) = _alarms_watching(deployed, watched)
     assert _watched_expression(alarm) == "SUM(METRICS())"  # any one function's errors count
     assert ONE_OR_MORE.items() <= alarm.items()
     assert {w["MetricName"] for w in _watched(alarm)} == {metric}
