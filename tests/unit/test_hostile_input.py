@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -56,6 +57,12 @@ BOOLEAN_FIELDS: Final = (
 )
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SECRET_NAME: Final = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
+
+
+def refused_characters(text: str) -> bool:
+    """Control characters, line/paragraph separators and invisible format characters (Cf)."""
+    return bool(_CONTROL.search(text)) or any(unicodedata.category(ch) == "Cf" for ch in text)
+
 
 # What an attacker puts in a value meant for a URL path, a query, a header or a log line.
 INJECTIONS: Final = (
@@ -152,9 +159,9 @@ valid_https = st.builds(
     st.text(st.sampled_from("abc/._-?=&#%"), max_size=20),
 )
 # Trimmed, 1..255 characters, no control characters, not only dots: what a text field accepts.
-printable_character = st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp"))
+printable_character = st.characters(exclude_categories=("Cc", "Cf", "Cs", "Zl", "Zp"))
 printable_injection = st.sampled_from(
-    [i for i in INJECTIONS if not _CONTROL.search(i) and "\ud800" not in i]
+    [i for i in INJECTIONS if not refused_characters(i) and "\ud800" not in i]
 )
 valid_text = (
     st.lists(
@@ -359,7 +366,7 @@ def assert_valid_refusal(payload: Any, error: InputValidationError) -> None:
         if field not in FIELD_NAMES and field != "(input)":
             assert given_keys - FIELD_NAMES, f"{field!r} names no input"
             assert len(field) <= 64
-            assert not _CONTROL.search(field)
+            assert not refused_characters(field)
         assert field in error.message or field == "(input)"
         # Problems describe the input; they never echo a hostile value back at length.
         assert len(detail["message"]) <= 400, detail
@@ -371,7 +378,7 @@ def assert_text(value: Any, max_length: int = MAX_TEXT) -> None:
     assert isinstance(value, str)
     assert 0 < len(value) <= max_length
     assert value == value.strip()
-    assert not _CONTROL.search(value)
+    assert not refused_characters(value)
 
 
 def assert_obeys_the_rules(payload: Mapping[str, Any], model: UpdateUserInput) -> None:
@@ -492,7 +499,7 @@ def test_a_value_is_kept_exactly_or_refused_for_a_reason(update_by: str, raw: st
     text = raw.strip()
     acceptable = (
         0 < len(text) <= MAX_TEXT
-        and not _CONTROL.search(text)
+        and not refused_characters(text)
         and set(text) != {"."}
         and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
     )

@@ -3,13 +3,15 @@
 The secret's value is either the bare access token or JSON
 ``{"access_token": "...", "region": "us" | "eu" | "au"}``. It is cached per warm container by
 Powertools' parameters utility and never logged, returned or put in an exception message.
+
+Every read fits the run's remaining time: botocore's timeouts and attempts are derived from it
+(``call_limits``), and a read that cannot fit is not started (``ConnectedAccountUnavailableError``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -19,7 +21,7 @@ from intercom_update.models.errors import ConnectedAccountError, ConnectedAccoun
 from intercom_update.settings import REGION_BASE_URLS, Settings
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from intercom_update.dal.bounded_secrets import BoundedSecretsProvider
 
 _NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 _ARN = re.compile(
@@ -146,36 +148,33 @@ def parse_secret(secret_id: str, raw: Any, settings: Settings) -> ConnectedAccou
 class ConnectedAccounts:
     """Reads connected accounts from Secrets Manager through Powertools (cached per container)."""
 
-    def __init__(self, settings: Settings, provider: SecretsProvider | None = None) -> None:
+    def __init__(self, settings: Settings, provider: BoundedSecretsProvider | None = None) -> None:
         self._settings = settings
         self._provider = provider
         self._lock = threading.Lock()
 
-    def _secrets(self) -> SecretsProvider:
+    def _secrets(self) -> BoundedSecretsProvider:
         # Created on first use, not at import: cold starts that fail validation never pay for it.
         with self._lock:
             if self._provider is None:
-                # At DEBUG, botocore logs response bodies: GetSecretValue's holds the token.
-                # LogLevel=DEBUG lowers the root logger, so botocore is held at INFO here.
-                logging.getLogger("botocore").setLevel(logging.INFO)
-                from aws_lambda_powertools.utilities.parameters import SecretsProvider
-                from botocore.config import Config
+                from intercom_update.dal.bounded_secrets import BoundedSecretsProvider
 
-                # Secrets Manager answers in milliseconds; these bound a stuck call, which the
-                # run's deadline does not (boto3 cannot be cut from outside).
-                config = Config(
-                    connect_timeout=1,
-                    read_timeout=3,
-                    retries={"mode": "standard", "total_max_attempts": 3},
-                )
-                self._provider = SecretsProvider(boto_config=config)
+                self._provider = BoundedSecretsProvider()
             return self._provider
 
-    def resolve(self, secret_id: str) -> ConnectedAccount:
+    def resolve(
+        self, secret_id: str, *, time_left_s: float | None = None, fresh: bool = False
+    ) -> ConnectedAccount:
+        """The account, from the cache unless ``fresh``; a read fits in ``time_left_s``."""
         from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
+        provider = self._secrets()
+        if fresh:
+            provider.forget(secret_id)
         try:
-            raw = self._secrets().get(secret_id, max_age=self._settings.secret_cache_seconds)
+            raw = provider.get(
+                secret_id, max_age=self._settings.secret_cache_seconds, time_left_s=time_left_s
+            )
         except GetParameterError as exc:
             raise _classify(secret_id, exc) from None
         return parse_secret(secret_id, raw, self._settings)
@@ -184,7 +183,13 @@ class ConnectedAccounts:
 def _classify(secret_id: str, exc: BaseException) -> Exception:
     from botocore.exceptions import ClientError
 
+    from intercom_update.dal.bounded_secrets import OutOfTimeError
+
     cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, OutOfTimeError):
+        return ConnectedAccountUnavailableError(
+            f"no time left to read secret {secret_id} from Secrets Manager; retry later"
+        )
     if isinstance(cause, ClientError):
         code = str(cause.response.get("Error", {}).get("Code", ""))
         if code in _PERMANENT_ERRORS:

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from intercom_update.handlers.lambda_context import FairShare, function_arn
 from intercom_update.logic.backfill import ItemOutcome, run_item
 from intercom_update.models.failures import BackfillItemsUnavailableError
-from intercom_update.observability import logger, metrics, tracer
+from intercom_update.observability import logger, metrics, trace_handler
 
 # Step Functions keeps at most 32,768 characters of an error's cause.
 MAX_CAUSE_CHARS: Final = 30_000
@@ -48,7 +48,7 @@ def run_batch(event: Any, context: Any) -> list[ItemOutcome]:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
+@trace_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     outcomes = run_batch(event, context)

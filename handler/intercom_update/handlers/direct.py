@@ -13,11 +13,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from intercom_update.handlers.lambda_context import function_arn, time_budget
 from intercom_update.logic.update_user import process_update
 from intercom_update.models.errors import IntercomUnavailableError  # noqa: F401 - public name
-from intercom_update.observability import logger, metrics, tracer
+from intercom_update.observability import logger, metrics, trace_handler
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
+@trace_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     output = process_update(

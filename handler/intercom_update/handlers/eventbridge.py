@@ -15,7 +15,7 @@ from intercom_update.handlers.idempotency import once_per_event
 from intercom_update.handlers.lambda_context import function_arn, time_budget
 from intercom_update.logic.update_user import process_update
 from intercom_update.models.failures import UpdateUnsuccessfulError
-from intercom_update.observability import logger, metrics, tracer
+from intercom_update.observability import logger, metrics, trace_handler
 
 
 def update_from_event(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
@@ -29,10 +29,10 @@ def update_from_event(event: dict[str, Any], context: LambdaContext | None) -> d
 
 
 @logger.inject_lambda_context(correlation_id_path="id", clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
+@trace_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if not isinstance(event, dict) or not isinstance(event.get("id"), str):
         # Not an EventBridge event: nothing to deduplicate on, and nothing to update.
         return update_from_event({}, context)
-    return once_per_event("id", update_from_event, event, context)
+    return once_per_event("id", "detail", update_from_event, event, context)

@@ -40,6 +40,7 @@ from intercom_update.models.errors import (
     AttributeNotFoundError,
     InputValidationError,
     ServiceUnavailableError,
+    UnauthorizedError,
     UpdateUserError,
 )
 from intercom_update.models.input import UpdateUserInput, parse_update_request
@@ -215,7 +216,7 @@ def process_update(
     # The budget starts now: reading the secret spends it too.
     budget = settings.default_time_budget_seconds if time_budget_s is None else time_budget_s
     deadline = Deadline(budget)
-    client: IntercomClient | None = None
+    clients: list[IntercomClient] = []
     try:
         request = parse_update_request(
             payload,
@@ -224,35 +225,66 @@ def process_update(
             aws_account_id=_account_id(function_arn),
             legacy_attribute_names=settings.legacy_attribute_names,
         )
-        account = deps.accounts.resolve(request.connected_account)
-        client = IntercomClient(
-            base_url=account.base_url,
-            token=account.token,
-            api_version=settings.intercom_api_version,
-            deadline=deadline,
-            policy=deps.retry_policy,
-            rate_limit=deps.rate_limits.for_workspace(account.cache_key),
-        )
-        output = update_user(request, account, client, deps)
+        output = _update_with_account(request, deadline, deps, clients)
     except UpdateUserError as error:
         output = UpdateUserOutput.unsuccessful(error)
     except ServiceUnavailableError as error:
-        _record("unavailable", None, error.code, client, started, str(error))
+        _record("unavailable", None, error.code, clients, started, str(error))
         raise
-    _record(output.outcome, output.contact_id, output.error_code, client, started, None)
+    _record(output.outcome, output.contact_id, output.error_code, clients, started, None)
     return output
+
+
+def _update_with_account(
+    request: UpdateUserInput,
+    deadline: Deadline,
+    deps: Dependencies,
+    clients: list[IntercomClient],
+) -> UpdateUserOutput:
+    """Run the update with the connected account's token, read again once if Intercom refuses it.
+
+    A rotated token (secret updated, old token revoked) is refused while the cached secret still
+    holds the old one: on ``unauthorized`` the secret is read afresh and, if its token changed,
+    the update runs once more with it. An unchanged token is refused again at once.
+    """
+    account = deps.accounts.resolve(request.connected_account, time_left_s=deadline.remaining())
+    try:
+        return update_user(request, account, _client(account, deadline, deps, clients), deps)
+    except UnauthorizedError:
+        fresh = deps.accounts.resolve(
+            request.connected_account, time_left_s=deadline.remaining(), fresh=True
+        )
+        if fresh.token == account.token:
+            raise
+    logger.info("connected account token changed since it was cached; running once more")
+    return update_user(request, fresh, _client(fresh, deadline, deps, clients), deps)
+
+
+def _client(
+    account: ConnectedAccount, deadline: Deadline, deps: Dependencies, clients: list[IntercomClient]
+) -> IntercomClient:
+    client = IntercomClient(
+        base_url=account.base_url,
+        token=account.token,
+        api_version=deps.settings.intercom_api_version,
+        deadline=deadline,
+        policy=deps.retry_policy,
+        rate_limit=deps.rate_limits.for_workspace(account.cache_key),
+    )
+    clients.append(client)
+    return client
 
 
 def _record(
     outcome: str,
     contact_id: str | None,
     error_code: str | None,
-    client: IntercomClient | None,
+    clients: list[IntercomClient],
     started: float,
     problem: str | None,
 ) -> None:
-    calls = client.stats.calls if client else 0
-    retries = client.stats.retries if client else 0
+    calls = sum(client.stats.calls for client in clients)
+    retries = sum(client.stats.retries for client in clients)
     metrics.add_metric(name="IntercomCalls", unit=MetricUnit.Count, value=calls)
     metrics.add_metric(name="IntercomRetries", unit=MetricUnit.Count, value=retries)
     if error_code is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlsplit
@@ -80,9 +81,31 @@ def _parse_count(value: Any) -> Any:
     return value
 
 
+def _format_character(text: str) -> str | None:
+    """The first Unicode format character (category Cf) in ``text``, as U+XXXX, or None.
+
+    Format characters are invisible: bidi overrides (U+202E) make a stored name read backwards,
+    zero-width ones (U+200B, U+2060, U+FEFF) make two equal-looking values differ.
+    """
+    if text.isascii():  # the common case, checked in C
+        return None
+    for char in text:
+        if not char.isascii() and unicodedata.category(char) == "Cf":
+            return f"U+{ord(char):04X}"
+    return None
+
+
 def _check_text(value: Any) -> Any:
-    if isinstance(value, str) and _CONTROL.search(value):
+    if not isinstance(value, str):
+        return value
+    if _CONTROL.search(value):
         raise ValueError("must not contain control characters (line breaks, tabs, NUL)")
+    invisible = _format_character(value)
+    if invisible:
+        raise ValueError(
+            f"must not contain invisible format characters (found {invisible}; bidi controls "
+            "and zero-width characters are refused)"
+        )
     return value
 
 
@@ -106,6 +129,9 @@ def _check_https_url(value: Any) -> Any:
         return value
     if _CONTROL.search(value) or " " in value:
         raise ValueError("must be an https URL without spaces or control characters")
+    invisible = _format_character(value)
+    if invisible:
+        raise ValueError(f"must be an https URL without invisible format characters ({invisible})")
     parts = urlsplit(value)
     if parts.scheme.lower() != "https":
         raise ValueError("must be an https URL (http and other schemes are refused)")
@@ -360,8 +386,11 @@ def parse_update_request(
 
 def _field_label(field: str) -> str:
     # Unknown keys come from hostile or mistyped events: show a bounded, printable label.
-    label = _CONTROL.sub("?", field) or '""'
-    return label if len(label) <= 64 else label[:61] + "..."
+    shown = field if len(field) <= 64 else field[:61] + "..."
+    label = "".join(
+        "?" if _CONTROL.match(char) or _format_character(char) else char for char in shown
+    )
+    return label or '""'
 
 
 def _single_field(problems: list[dict[str, str]]) -> str | None:
