@@ -23,21 +23,3 @@ def time_budget(context: Any, cap_s: float | None = None) -> float | None:
 def function_arn(context: Any) -> str | None:
     arn = getattr(context, "invoked_function_arn", None)
     return arn if isinstance(arn, str) else None
-
-
-class FairShare:
-    """Splits an invocation's remaining time evenly between the records still to process.
-
-    A batch's first record must not spend the whole invocation (a long outage, rate-limit
-    waits) and leave the others to fail untried; time a record does not use goes to the next.
-    """
-
-    def __init__(self, context: Any, records: int) -> None:
-        self._context = context
-        self._left = max(1, records)
-
-    def next_budget(self) -> float | None:
-        budget = time_budget(self._context)
-        share = None if budget is None else budget / self._left
-        self._left = max(1, self._left - 1)
-        return share
