@@ -13,7 +13,9 @@ EVENT ?= events/direct-email.json
 # The function's code and the sandbox are plain folders, not installed packages.
 export PYTHONPATH := $(CURDIR)/handler:$(CURDIR)/sandbox:$(CURDIR)
 
-.PHONY: help venv demo test lint typecheck unit integration e2e test-py311 security ci layer-requirements sandbox bench clean
+FUNCTION ?=
+
+.PHONY: help venv demo invoke-local schemas test lint typecheck unit integration e2e test-py311 security ci layer-requirements sandbox bench clean
 .PHONY: backfill bench-bulk
 
 help:  ## list the targets
@@ -32,6 +34,13 @@ venv: $(VENV)/.synced  ## create .venv from uv.lock
 demo: venv  ## run the action once against the local Intercom sandbox and a local Secrets Manager
 	$(RUN) python -m scripts.demo --event $(EVENT)
 
+invoke-local: venv  ## run EVENT's function (or FUNCTION=LogicalId) under the Lambda runtime emulator, locally
+	bash scripts/build-host.sh
+	$(RUN) python -m scripts.invoke_local --event $(EVENT) --function "$(FUNCTION)" --env-vars "$(ENV_VARS)"
+
+schemas: venv  ## regenerate schemas/ (JSON Schema of input and output, OpenAPI) from the models
+	$(RUN) python -m scripts.generate_schemas
+
 test: venv lint typecheck  ## lint, type checks and the whole test suite
 	$(RUN) pytest
 
@@ -48,7 +57,8 @@ unit: venv  ## unit tests only
 integration: venv  ## integration tests only (sandbox + moto over HTTP)
 	$(RUN) pytest tests/integration tests/contract
 
-e2e: venv check-template  ## build with SAM, then import every handler from the built artefact
+e2e: venv check-template  ## build with SAM; import every handler from the artefact; run every function under the Lambda runtime emulator
+	bash scripts/build-host.sh
 	REQUIRE_SAM_BUILD=1 $(RUN) pytest tests/e2e
 
 test-py311: $(UV)  ## the whole suite on Python 3.11 too (the code must keep working there)

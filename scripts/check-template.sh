@@ -3,31 +3,15 @@
 # validator and cfn-lint, which also runs the SAM transform), lints every Step Functions definition
 # with cfn-lint's ASL schema and asl-validator, and runs a real `sam build` (function code + the
 # arm64 layer). The SAM CLI and cfn-lint live in their own uv tool environment under .tools/,
-# asl-validator in .tools/npm (from the npm registry), all pinned here.
+# pinned in scripts/install-sam-tools.sh; asl-validator in .tools/npm (from the npm registry),
+# pinned here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SAM_CLI_VERSION=1.170.0
-CFN_LINT_VERSION=1.58.0
 ASL_VALIDATOR_VERSION=4.0.0
 
-export UV_PYTHON_DOWNLOADS=never
-export UV_TOOL_DIR="$PWD/.tools/uv-tools"
-export UV_TOOL_BIN_DIR="$PWD/.tools/uv-tools/bin"
-export SAM_CLI_TELEMETRY=0
-# The tools run on their own environment only (the Makefile exports the project's PYTHONPATH).
-unset PYTHONPATH
-# No call reaches AWS, but the SAM translator needs a region to build ARNs.
-export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
-
-[ -x .tools/bin/uv ] || make .tools/bin/uv
-python313="$(scripts/find-python.sh 3.13)"
-
-.tools/bin/uv tool install --quiet --python "$python313" \
-  "aws-sam-cli==$SAM_CLI_VERSION" \
-  --with "cfn-lint==$CFN_LINT_VERSION" --with-executables-from cfn-lint
-sam="$UV_TOOL_BIN_DIR/sam"
-cfn_lint="$UV_TOOL_BIN_DIR/cfn-lint"
+# shellcheck source=scripts/install-sam-tools.sh
+source scripts/install-sam-tools.sh
 # asl-validator (npm): the Amazon States Language schema, stricter than cfn-lint's on Map states
 # (Distributed Map fields, unknown keys) and on JSONPath and intrinsic function syntax.
 npm install --silent --no-audit --no-fund --prefix .tools/npm "asl-validator@$ASL_VALIDATOR_VERSION" >/dev/null

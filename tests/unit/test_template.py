@@ -308,6 +308,9 @@ def test_environment_has_every_setting_the_code_reads(
         "SECRET_CACHE_SECONDS": "300",
         "IDEMPOTENCY_TABLE_NAME": (ref("IdempotencyTable") if enable_idempotency == "true" else ""),
         "IDEMPOTENCY_TTL_SECONDS": "3600",
+        # Declared so that local runs can set it (sam local drops undeclared variables); empty
+        # means each account's region decides.
+        "INTERCOM_API_BASE_URL": "",
     }
     assert env["POWERTOOLS_METRICS_NAMESPACE"]
     assert ("IdempotencyTable" in resolved["Resources"]) == (enable_idempotency == "true")
@@ -883,3 +886,70 @@ def test_sqs_event_has_two_records_of_inputs() -> None:
 
 def test_one_event_is_minimal() -> None:
     assert set(_event("direct-id.json")) == {"connected_account", "update_by", "value", "name"}
+
+
+# ------------------------------------------------------------- adoption: throttling, dashboard, SAR
+
+INTERCOM_REQUESTS_PER_MINUTE = 10_000  # per app (Intercom's documented rate limit)
+MAX_INTERCOM_CALLS_PER_UPDATE = 5  # lookup, update, company lookup, create and attach
+
+
+def test_api_stage_throttles_every_caller_below_intercoms_limit(template: dict[str, Any]) -> None:
+    for parameters in ALL_VARIANTS:
+        api = variant(template, **parameters)["Resources"]["UpdateUserApi"]["Properties"]
+        assert api["MethodSettings"] == [
+            {
+                "ResourcePath": "/*",
+                "HttpMethod": "*",
+                "ThrottlingRateLimit": ref("ApiThrottlingRateLimit"),
+                "ThrottlingBurstLimit": ref("ApiThrottlingBurstLimit"),
+            }
+        ]
+    rate = template["Parameters"]["ApiThrottlingRateLimit"]["Default"]
+    burst = template["Parameters"]["ApiThrottlingBurstLimit"]["Default"]
+    assert rate * 60 * MAX_INTERCOM_CALLS_PER_UPDATE < INTERCOM_REQUESTS_PER_MINUTE
+    assert rate <= burst
+
+
+def _dashboard_body(template: dict[str, Any]) -> dict[str, Any]:
+    body, variables = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    names = {"AWS::Region": "eu-west-1", **{n: f"<{n}>" for n in HANDLERS}}
+    names |= {name: f"<{name}>" for name in variables}
+    text = re.sub(r"\$\{([^}]+)\}", lambda m: names[m.group(1)], body)
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def test_dashboard_is_optional_and_off_by_default(template: dict[str, Any]) -> None:
+    assert template["Parameters"]["EnableDashboard"]["Default"] == "false"
+    assert "Dashboard" not in variant(template)["Resources"]
+    assert "Dashboard" in variant(template, EnableDashboard="true")["Resources"]
+
+
+def test_dashboard_shows_outcomes_retries_dead_letters_and_durations(
+    template: dict[str, Any],
+) -> None:
+    widgets = _dashboard_body(template)["widgets"]
+    text = json.dumps(widgets)
+    for metric in ("Success", "Unsuccessful", "Unavailable", "IntercomRetries"):
+        assert metric in text, metric
+    variables = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][1]
+    queues = {v["Fn::GetAtt"][0] for v in variables.values()}
+    dlqs = {n for n in resources_of_type(template, "AWS::SQS::Queue") if n.endswith("DLQ")}
+    assert queues == dlqs
+    for function in HANDLERS:
+        assert f"<{function}>" in text, function
+    namespace = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert namespace["POWERTOOLS_METRICS_NAMESPACE"] in text
+
+
+def test_serverless_repo_metadata_lets_sam_publish(template: dict[str, Any]) -> None:
+    app = template["Metadata"]["AWS::ServerlessRepo::Application"]
+    assert {"Name", "Description", "Author", "SpdxLicenseId", "LicenseUrl", "ReadmeUrl"} <= set(app)
+    assert app["SpdxLicenseId"] == "MIT"
+    assert (ROOT / app["LicenseUrl"]).is_file()
+    assert (ROOT / app["ReadmeUrl"]).is_file()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert app["SemanticVersion"] == project["version"]
+    assert project["license"] == app["SpdxLicenseId"]
+    assert f"## [{app['SemanticVersion']}]" in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
