@@ -102,7 +102,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     for message_id, problem in failed:
         if not isinstance(problem, UpdateUnsuccessfulError):
             # Unsuccessful outcomes are logged by the use case; these may not have been.
-            logger.warning("record failed", extra={"message_id": message_id, "problem": str(problem)})
+            logger.warning(
+                "record failed", extra={"message_id": message_id, "problem": str(problem)}
+            )
     last_batch.exceptions = failed
     # A batch whose records all failed is reported like any other (every record listed) instead
     # of raising: SQS then redelivers each record and counts its receives towards the DLQ.
