@@ -24,7 +24,7 @@ EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
 
 def test_there_is_a_sample_for_every_trigger_and_lookup_kind() -> None:
     names = {path.stem for path in EVENTS}
-    assert {"api-gateway", "http-api", "eventbridge", "sqs", "backfill"} <= names
+    assert {"api-gateway", "api-gateway-http-api", "eventbridge", "sqs", "backfill"} <= names
     assert {f"direct-{kind}" for kind in ("email", "phone", "user-id", "id")} <= names
 
 
@@ -32,7 +32,7 @@ def invoke(name: str, event: dict[str, Any]) -> None:
     context = FakeLambdaContext()
     if name.startswith("direct-"):
         assert direct.lambda_handler(event, context)["outcome"] == "success"
-    elif name in {"api-gateway", "http-api"}:
+    elif name in {"api-gateway", "api-gateway-http-api"}:
         response = api_gateway.lambda_handler(event, context)
         assert response["statusCode"] == 200, response["body"]
     elif name == "eventbridge":

@@ -43,7 +43,7 @@ def _payloads(path: Path) -> list[Any]:
     event = json.loads(path.read_text(encoding="utf-8"))
     if path.stem.startswith("direct-"):
         return [event]
-    if path.stem == "api-gateway":
+    if path.stem.startswith("api-gateway"):  # REST (1.0) and HTTP API (2.0) payloads
         return [parse_json_body(event["body"], "request body")]
     if path.stem == "eventbridge":
         return [event["detail"]]
