@@ -18,7 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import queue
+import subprocess
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -35,11 +38,17 @@ WINDOW_SECONDS = 10  # the sandbox's (and Intercom's) rate-limit window
 REQUESTS_PER_UPDATE = 2  # search by email, then the PUT
 
 
+# The code before pacing (issue 10): records one after another, each with a 1/N share of the
+# invocation, 429s the only signal. Its handler tree is exported from git into a temporary folder.
+SEQUENTIAL_REF = "3089f9a"
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
     workers: int
     rate_limit: int  # requests per 10-second window
+    sequential: bool = False  # run the code before pacing (SEQUENTIAL_REF)
 
 
 @dataclass
@@ -66,6 +75,8 @@ def worker(env: dict[str, str], todo: Any, done: Any) -> None:
     import sys
 
     os.environ.update(env)
+    if env.get("BENCH_HANDLER_ROOT"):
+        sys.path.insert(0, env["BENCH_HANDLER_ROOT"])
     # The handler prints its EMF metrics to stdout, as in Lambda; here they would bury the table.
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     from intercom_update.handlers import sqs
@@ -131,6 +142,8 @@ def run_scenario(
         )
         for n in range(users)
     }
+    if scenario.sequential:
+        env = {**env, "BENCH_HANDLER_ROOT": args.sequential_root}
     context = multiprocessing.get_context("spawn")
     todo, done = context.Queue(), context.Queue()
     for message_id, body in bodies.items():
@@ -248,16 +261,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--binding-limit", type=int, default=250, help="requests per 10 s where the limit binds"
     )
+    parser.add_argument("--workers", type=int, nargs="+", default=[5, 20, 50])
     parser.add_argument("--json", help="write the raw results here")
     args = parser.parse_args(argv)
-    # Intercom's real limit, 10,000 a minute, is 1,667 per 10-second window.
     scenarios = [
-        Scenario("5 workers, real limit (not binding)", 5, 1667),
-        Scenario("5 workers, limit binding", 5, args.binding_limit),
-        Scenario("20 workers, limit binding", 20, args.binding_limit),
+        Scenario(f"{workers} workers, {kind}", workers, args.binding_limit, kind == "sequential")
+        for workers in args.workers
+        for kind in ("sequential", "paced")
     ]
     results = []
-    with services() as (sandbox_url, moto_url):
+    with tempfile.TemporaryDirectory() as root, services() as (sandbox_url, moto_url):
+        archive = subprocess.run(
+            ["git", "archive", SEQUENTIAL_REF, "handler"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", root], input=archive, check=True)
+        args.sequential_root = os.path.join(root, "handler")
         import boto3
 
         boto3.client(

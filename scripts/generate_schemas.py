@@ -22,7 +22,11 @@ from typing import Any, Final
 from pydantic import TypeAdapter
 
 from intercom_update.handlers.api_gateway import RETRY_AFTER_SECONDS, STATUS_BY_ERROR_CODE
-from intercom_update.models.errors import ServiceUnavailableError, UpdateUserError
+from intercom_update.models.errors import (
+    NotStartedError,
+    ServiceUnavailableError,
+    UpdateUserError,
+)
 from intercom_update.models.input import MAX_SESSION_COUNT, UpdateUserInput
 from intercom_update.models.output import UpdateUserOutput
 
@@ -164,7 +168,8 @@ def openapi() -> dict[str, Any]:
     }
     responses["503"] = _response(
         "Intercom or Secrets Manager stayed unavailable: retry after Retry-After seconds.",
-        _codes_unavailable(),
+        # not_started is a batch record's (SQS, backfill) only: the API runs one request.
+        [code for code in _codes_unavailable() if code != NotStartedError.code],
         {"Retry-After": {"schema": {"type": "string", "example": str(RETRY_AFTER_SECONDS)}}},
     )
     gateway_body = {

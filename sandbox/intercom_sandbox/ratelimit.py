@@ -1,4 +1,11 @@
-"""Intercom's rate limit: an allowance per token per fixed 10-second window."""
+"""Intercom's rate limit: an allowance per token per fixed 10-second window.
+
+Intercom's documentation (REST API "Rate Limiting", every version from 1.x to 2.17) shows the
+allowance per 10-second window in ``X-RateLimit-Limit``, what is left of it in
+``X-RateLimit-Remaining`` and the window's end in ``X-RateLimit-Reset``, Unix seconds that step by
+10 from one window to the next (1487332510, then 1487332520): windows are fixed slices of the
+clock, the same for every client of the app, not opened by a client's first request.
+"""
 
 from __future__ import annotations
 
@@ -25,22 +32,20 @@ class RateDecision:
 
 
 class RateLimiter:
-    """A window opens with a token's first request and lasts ``WINDOW_SECONDS``."""
+    """Counts each token's requests in the window of the clock they fall in: windows start at
+    whole multiples of ``WINDOW_SECONDS`` of Unix time."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._windows: dict[str, list[float]] = {}  # token -> [window start, count]
+        self._windows: dict[str, tuple[int, int]] = {}  # token -> (window start, count)
 
     def hit(self, token: str, limit: int, now: float) -> RateDecision:
+        start = math.floor(now / WINDOW_SECONDS) * WINDOW_SECONDS
         with self._lock:
-            window = self._windows.get(token)
-            if window is None or now >= window[0] + WINDOW_SECONDS:
-                window = [now, 0]
-                self._windows[token] = window
-            window[1] += 1
-            count = int(window[1])
-            reset = math.ceil(window[0] + WINDOW_SECONDS)
-        return RateDecision(count <= limit, limit, max(0, limit - count), reset)
+            window_start, count = self._windows.get(token, (start, 0))
+            count = count + 1 if window_start == start else 1
+            self._windows[token] = (start, count)
+        return RateDecision(count <= limit, limit, max(0, limit - count), start + WINDOW_SECONDS)
 
     def reset(self) -> None:
         with self._lock:

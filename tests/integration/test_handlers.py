@@ -15,7 +15,8 @@ import pytest
 
 from intercom_sandbox import Fault, IntercomSandbox
 from intercom_update.handlers import api_gateway, direct, eventbridge, sqs
-from intercom_update.models.errors import IntercomUnavailableError
+from intercom_update.handlers.batches import RECORD_CONCURRENCY
+from intercom_update.models.errors import IntercomUnavailableError, NotStartedError
 from intercom_update.models.failures import UpdateUnsuccessfulError
 from tests.support.events import api_event, direct_event, eventbridge_event, sqs_event
 from tests.support.intercom import TOKEN, writes
@@ -301,3 +302,57 @@ def test_sqs_one_record_in_an_outage_does_not_starve_the_others(
     assert response == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
     assert sandbox.contact(grace["id"])["name"] == "Grace (bulk)"
     assert sandbox.contact(alan["id"])["name"] == "Alan (bulk)"
+
+
+def test_sqs_records_run_side_by_side_and_exactly_the_failed_ones_are_reported(
+    sandbox: IntercomSandbox, logs: FunctionOutput
+) -> None:
+    users = [
+        sandbox.add_contact(role="user", email=f"user{n}@example.com", name="Old")
+        for n in range(2 * RECORD_CONCURRENCY)
+    ]
+    bodies = [
+        json.dumps(direct_event(value=u["email"], name=f"New {n}")) for n, u in enumerate(users)
+    ]
+    bodies.insert(3, json.dumps(direct_event(value="ghost@example.com", name="X")))
+    bodies.insert(7, "{not json")
+
+    response = sqs.lambda_handler(sqs_event(*bodies), FakeLambdaContext())
+
+    assert response == {
+        "batchItemFailures": [{"itemIdentifier": "msg-3"}, {"itemIdentifier": "msg-7"}]
+    }
+    assert [sandbox.contact(u["id"])["name"] for u in users] == [
+        f"New {n}" for n in range(len(users))
+    ]
+    assert len(writes(sandbox)) == len(users)  # one PUT each, nothing twice
+
+
+def test_sqs_records_that_cannot_start_in_time_are_reported_and_never_attempted(
+    sandbox: IntercomSandbox, logs: FunctionOutput
+) -> None:
+    slow = [
+        sandbox.add_contact(role="user", email=f"slow{n}@example.com", name="Old")
+        for n in range(RECORD_CONCURRENCY)
+    ]
+    sandbox.add_contact(role="user", email="late0@example.com", name="Old")
+    sandbox.add_contact(role="user", email="late1@example.com", name="Old")
+    # The first records' PUTs answer 503 after 3 s: when they are over, less than MIN_START_S
+    # of the 5 s invocation (3.5 s of budget) is left for the records queued behind them.
+    for contact in slow:
+        sandbox.add_fault(
+            Fault(method="PUT", path=f"/contacts/{contact['id']}", status=503, delay_s=3, times=-1)
+        )
+    bodies = [json.dumps(direct_event(value=c["email"], name="New")) for c in slow]
+    bodies += [json.dumps(direct_event(value=f"late{n}@example.com", name="New")) for n in (0, 1)]
+
+    response = sqs.lambda_handler(sqs_event(*bodies), FakeLambdaContext(timeout_s=5.0))
+
+    assert response == {
+        "batchItemFailures": [{"itemIdentifier": f"msg-{n}"} for n in range(len(bodies))]
+    }
+    late = dict(sqs.last_batch.exceptions[len(slow) :])
+    assert set(late) == {f"msg-{len(slow)}", f"msg-{len(slow) + 1}"}
+    assert all(isinstance(error, NotStartedError) for error in late.values())
+    # Intercom never heard of the records that did not start.
+    assert not [e for e in sandbox.exchanges if "late" in (e.body_text or "")]

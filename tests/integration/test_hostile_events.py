@@ -76,7 +76,7 @@ def deliver_text(trigger: Trigger, text: str, payload: Any = None) -> str | None
         return None
     assert batch == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
     # The batch response does not carry the reason: the record's exception does.
-    failure = sqs.processor.exceptions[0][1]
+    failure = sqs.last_batch.exceptions[0][1]
     assert isinstance(failure, UpdateUnsuccessfulError)
     return raised_code(failure)
 

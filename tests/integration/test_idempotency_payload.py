@@ -101,7 +101,7 @@ def test_sqs_same_message_id_with_a_changed_body_is_a_failed_record(
     response = sqs.lambda_handler(changed, FakeLambdaContext())
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
-    failure = sqs.processor.exceptions[0][1]
+    failure = sqs.last_batch.exceptions[0][1]
     assert isinstance(failure, UpdateUnsuccessfulError)
     assert failure.output.error is not None
     assert failure.output.error["code"] == "validation_error"

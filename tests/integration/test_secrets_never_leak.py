@@ -101,7 +101,7 @@ def invoke(trigger: Trigger, inputs: dict[str, Any], evidence: Evidence, timeout
             evidence.add_output(eventbridge.lambda_handler(eventbridge_event(inputs), context))
         else:
             evidence.add_output(sqs.lambda_handler(sqs_event(json.dumps(inputs)), context))
-            for _, error, _ in sqs.processor.exceptions:
+            for _, error in sqs.last_batch.exceptions:
                 if error is not None:
                     evidence.add_error(error)
     except (UpdateUnsuccessfulError, ServiceUnavailableError) as raised:

@@ -10,6 +10,7 @@ import pytest
 import urllib3
 
 from intercom_sandbox import Fault, IntercomSandbox
+from intercom_sandbox.ratelimit import WINDOW_SECONDS
 from tests.support.sandbox_api import OTHER_TOKEN, Api
 
 RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
@@ -79,7 +80,15 @@ def test_unknown_version_is_400(api: Api, version: str) -> None:
     assert reply.error_code == "intercom_version_invalid"
 
 
+def away_from_a_window_edge() -> None:
+    """Start a few quick requests well inside one 10-second window of the clock."""
+    left = WINDOW_SECONDS - time.time() % WINDOW_SECONDS
+    if left < 1:
+        time.sleep(left + 0.05)
+
+
 def test_rate_limit_counts_per_token_and_answers_429(api: Api, sb: IntercomSandbox) -> None:
+    away_from_a_window_edge()
     sb.rate_limit = 3
     remaining = [api.get("/data_attributes").headers["x-ratelimit-remaining"] for _ in range(3)]
     assert remaining == ["2", "1", "0"]
@@ -90,17 +99,21 @@ def test_rate_limit_counts_per_token_and_answers_429(api: Api, sb: IntercomSandb
     assert reply.headers["x-ratelimit-limit"] == "3"
     assert reply.headers["x-ratelimit-remaining"] == "0"
     reset = int(reply.headers["x-ratelimit-reset"])
-    assert time.time() < reset <= time.time() + 11
-    # Another token has its own window.
+    assert time.time() < reset <= time.time() + WINDOW_SECONDS
+    # Windows are slices of the clock, as in Intercom's examples (1487332510, 1487332520).
+    assert reset % WINDOW_SECONDS == 0
+    # Another token has its own count, in the same window.
     other = api.get("/data_attributes", headers={"Authorization": f"Bearer {OTHER_TOKEN}"})
     assert other.status == 200
     assert other.headers["x-ratelimit-remaining"] == "2"
+    assert other.headers["x-ratelimit-reset"] == str(reset)
     # reset() opens fresh windows.
     sb.reset()
     assert api.get("/data_attributes").status == 200
 
 
 def test_raising_the_rate_limit_applies_immediately(api: Api, sb: IntercomSandbox) -> None:
+    away_from_a_window_edge()
     sb.rate_limit = 1
     assert api.get("/data_attributes").status == 200
     assert api.get("/data_attributes").status == 429

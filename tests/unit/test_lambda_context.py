@@ -7,7 +7,6 @@ import pytest
 from intercom_update.handlers.api_gateway import API_GATEWAY_BUDGET_S
 from intercom_update.handlers.lambda_context import (
     SAFETY_MARGIN_S,
-    FairShare,
     function_arn,
     time_budget,
 )
@@ -41,16 +40,3 @@ def test_api_gateway_answers_before_its_29_second_integration_timeout() -> None:
 def test_function_arn_is_read_from_the_context() -> None:
     assert function_arn(FakeLambdaContext()) == FakeLambdaContext().invoked_function_arn
     assert function_arn(None) is None
-
-
-def test_a_fair_share_splits_the_time_left_between_the_records_left() -> None:
-    context = FakeLambdaContext(timeout_s=31.5)  # a budget of 30 s
-    share = FairShare(context, 3)
-    first = share.next_budget()
-    second = share.next_budget()
-    third = share.next_budget()
-    assert first == pytest.approx(10.0, abs=0.05)
-    # Time the first record did not use goes to the ones after it.
-    assert second == pytest.approx(15.0, abs=0.05)
-    assert third == pytest.approx(30.0, abs=0.05)
-    assert FairShare(None, 5).next_budget() is None

@@ -19,6 +19,7 @@ import urllib3
 
 from intercom_update.dal import intercom_answers as answers
 from intercom_update.dal.intercom_answers import Company, Contact, DataAttribute, SearchPage
+from intercom_update.dal.rate_limit import WorkspaceRateLimit
 from intercom_update.dal.transport import (
     MAX_RESPONSE_BYTES,
     AnswerHook,
@@ -65,8 +66,10 @@ class IntercomClient:
         pool: urllib3.PoolManager | None = None,
         sleep: Callable[[float], None] = time.sleep,
         on_answer: AnswerHook | None = None,
+        rate_limit: WorkspaceRateLimit | None = None,
     ) -> None:
-        """``on_answer`` sees the status and headers of every answer (rate-limit pacing)."""
+        """``on_answer`` sees the status and headers of every answer; with ``rate_limit`` (the
+        workspace's figures, shared by the container's clients) requests are paced to it."""
         self._base_url = base_url.rstrip("/")
         self._headers = {
             "Authorization": f"Bearer {token}",
@@ -80,6 +83,7 @@ class IntercomClient:
             policy or RetryPolicy(),
             Waiting(sleep=sleep),
             on_answer,
+            rate_limit,
         )
         self.stats = self._transport.stats
 

@@ -33,6 +33,7 @@ import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from intercom_update.dal.rate_limit import WorkspaceRateLimit
 from intercom_update.models.errors import IntercomUnavailableError
 from intercom_update.observability import logger, tracer
 
@@ -168,12 +169,14 @@ class Transport:
         policy: RetryPolicy,
         waiting: Waiting | None = None,
         on_answer: AnswerHook | None = None,
+        rate_limit: WorkspaceRateLimit | None = None,
     ) -> None:
         self._pool = watched(pool)
         self._deadline = deadline
         self._policy = policy
         self._waiting = waiting or Waiting()
         self._on_answer = on_answer
+        self._rate_limit = rate_limit
         self.stats = CallStats()
 
     def send(self, request: Request, expect: Callable[[Any], bool]) -> IntercomResponse:
@@ -189,8 +192,7 @@ class Transport:
                 raise IntercomUnavailableError(
                     f"{request.describe()}: out of time after {attempt - 1} attempt(s)"
                 )
-            self.stats.count(retry=attempt > 1)
-            verdict = self._classify(request, self._attempt(request, attempt), expect)
+            verdict = self._classify(request, self._paced_attempt(request, attempt), expect)
             if isinstance(verdict, IntercomResponse):
                 return verdict
             wait = self._sleep_time_seconds(attempt, verdict)
@@ -204,6 +206,40 @@ class Transport:
                     "problem": verdict.problem,
                     "wait_s": round(wait, 3),
                 },
+            )
+            self._waiting.sleep(wait)
+
+    def _paced_attempt(self, request: Request, attempt: int) -> Answer | Failure:
+        """One attempt, once the workspace's rate-limit window has room for it."""
+        if self._rate_limit is None:
+            self.stats.count(retry=attempt > 1)
+            return self._attempt(request, attempt)
+        self._wait_for_room(request, self._rate_limit)
+        self.stats.count(retry=attempt > 1)
+        started = time.monotonic()
+        headers: Mapping[str, str] | None = None
+        try:
+            outcome = self._attempt(request, attempt)
+            headers = outcome.headers if isinstance(outcome, Answer) else None
+            return outcome
+        finally:
+            elapsed = time.monotonic() - started
+            self._rate_limit.release(headers, self._waiting.wall_clock(), elapsed)
+
+    def _wait_for_room(self, request: Request, rate_limit: WorkspaceRateLimit) -> None:
+        """Wait for the window's reset while its budget is spent; raise at once when that wait
+        cannot end in time (the rule of every wait, ``_ensure_retry_fits``)."""
+        while (wait := rate_limit.reserve(self._waiting.wall_clock())) > 0:
+            wait += self._waiting.jitter(0.05, 0.5)  # waiting containers do not all wake at once
+            room = self._deadline.remaining() - self._policy.min_attempt_s
+            if wait > min(room, self._policy.max_rate_limit_wait_s):
+                raise IntercomUnavailableError(
+                    f"{request.describe()}: the rate limit's window is spent and its reset, "
+                    f"{wait:.1f} s away, does not fit the time left"
+                )
+            logger.info(
+                "waiting for Intercom's rate-limit window",
+                extra={"method": request.method, "route": request.route, "wait_s": round(wait, 3)},
             )
             self._waiting.sleep(wait)
 

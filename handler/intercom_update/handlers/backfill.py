@@ -16,8 +16,10 @@ from typing import Any, Final
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from intercom_update.handlers.lambda_context import FairShare, account_id
-from intercom_update.logic.backfill import ItemOutcome, run_item
+from intercom_update.handlers.batches import run_side_by_side
+from intercom_update.handlers.lambda_context import account_id
+from intercom_update.logic.backfill import ItemOutcome, row_key, run_item
+from intercom_update.models.errors import NotStartedError
 from intercom_update.models.failures import BackfillItemsUnavailableError
 from intercom_update.observability import logger, metrics, trace_handler
 
@@ -26,25 +28,46 @@ MAX_CAUSE_CHARS: Final = 30_000
 
 
 def run_batch(event: Any, context: Any) -> list[ItemOutcome]:
+    """Every row's outcome; rows run side by side (``handlers/batches.py``), and a row that
+    could not start in time is ``unavailable`` (``not_started``) without being attempted."""
     batch_input = event.get("BatchInput") if isinstance(event, dict) else None
     items = event.get("Items") if isinstance(event, dict) else None
     items = items if isinstance(items, list) else []
     account = batch_input.get("connected_account") if isinstance(batch_input, dict) else None
-    share = FairShare(context, len(items))
-    outcomes = []
-    for position, item in enumerate(items):
-        # Items from the state machine carry their position in the file; plain rows are allowed.
-        framed = isinstance(item, dict) and "row" in item and isinstance(item.get("index"), int)
-        outcomes.append(
-            run_item(
-                item["index"] + 1 if framed else position + 1,
-                item["row"] if framed else item,
-                connected_account=account if isinstance(account, str) else None,
-                time_budget_s=share.next_budget(),
-                aws_account_id=account_id(context),
-            )
+    account = account if isinstance(account, str) else None
+    # Items from the state machine carry their position in the file; plain rows are allowed.
+    rows = [_framed(position, item) for position, item in enumerate(items)]
+
+    def run(row: tuple[int, Any], budget: float | None) -> ItemOutcome:
+        return run_item(
+            row[0],
+            row[1],
+            connected_account=account,
+            time_budget_s=budget,
+            aws_account_id=account_id(context),
         )
-    return outcomes
+
+    outcomes = run_side_by_side(rows, run, context)
+    return [
+        ItemOutcome(row, row_key(fields), "unavailable", None, outcome.code, str(outcome))
+        if isinstance(outcome, NotStartedError)
+        else _raised(outcome)
+        for (row, fields), outcome in zip(rows, outcomes, strict=True)
+    ]
+
+
+def _framed(position: int, item: Any) -> tuple[int, Any]:
+    """The row's 1-based number and its fields."""
+    if isinstance(item, dict) and "row" in item and isinstance(item.get("index"), int):
+        return item["index"] + 1, item["row"]
+    return position + 1, item
+
+
+def _raised(outcome: ItemOutcome | Exception) -> ItemOutcome:
+    # run_item never raises for a row's problems: anything else is a bug, raised as it was.
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 @logger.inject_lambda_context(clear_state=True)

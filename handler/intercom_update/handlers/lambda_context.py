@@ -30,21 +30,3 @@ def account_id(context: Any) -> str | None:
     # arn:aws:lambda:<region>:<account>:function:<name>[:alias]
     parts = (function_arn(context) or "").split(":")
     return parts[4] if len(parts) > 4 and parts[4].isdigit() else None
-
-
-class FairShare:
-    """Splits an invocation's remaining time evenly between the records still to process.
-
-    A batch's first record must not spend the whole invocation (a long outage, rate-limit
-    waits) and leave the others to fail untried; time a record does not use goes to the next.
-    """
-
-    def __init__(self, context: Any, records: int) -> None:
-        self._context = context
-        self._left = max(1, records)
-
-    def next_budget(self) -> float | None:
-        budget = time_budget(self._context)
-        share = None if budget is None else budget / self._left
-        self._left = max(1, self._left - 1)
-        return share

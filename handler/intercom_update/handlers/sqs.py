@@ -1,8 +1,12 @@
 """SQS entry point for bulk updates: each record's body is one input object.
 
-Records are processed one by one with Powertools' batch utility; an unsuccessful or unavailable
-record is reported in the partial batch response, so SQS redelivers only that record and, after
-the queue's maxReceiveCount, moves it to the dead-letter queue.
+The batch's records run side by side (``handlers/batches.py``: a few at a time, each within the
+invocation's whole remaining time, since a wait for the next rate-limit window is progress). An
+unsuccessful or unavailable record, and one that could not start in time (never attempted), is
+reported in the partial batch response (Powertools' ``batchItemFailures`` shape), so SQS
+redelivers only that record and, after the queue's maxReceiveCount, moves it to the dead-letter
+queue. Powertools' ``BatchProcessor`` runs records one after another (its async variant needs
+async record handlers), hence the pool here.
 
 An event that is no SQS batch (no ``Records``, an empty list, records without ``messageId``:
 a hand-made or console test event; the event source mapping never sends one) has no record to
@@ -12,20 +16,15 @@ report as failed: it raises ``UpdateUnsuccessfulError`` with a ``validation_erro
 
 from __future__ import annotations
 
-from functools import partial
+from dataclasses import dataclass, field
 from typing import Any, Final, TypeGuard
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from intercom_update.handlers.batches import run_side_by_side
 from intercom_update.handlers.idempotency import once_per_event
-from intercom_update.handlers.lambda_context import FairShare, account_id
+from intercom_update.handlers.lambda_context import account_id
 from intercom_update.logic.update_user import process_update
 from intercom_update.models.errors import InputValidationError
 from intercom_update.models.failures import UpdateUnsuccessfulError
@@ -33,16 +32,23 @@ from intercom_update.models.input import parse_json_body
 from intercom_update.models.output import UpdateUserOutput
 from intercom_update.observability import logger, metrics, trace_handler
 
-# A batch whose records all failed is reported like any other (every record listed as failed)
-# instead of raising: SQS then redelivers each record and counts its receives towards the DLQ.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
 NOT_A_BATCH: Final = (
     "the event is not an SQS batch: expected Records, a non-empty list of SQS messages with "
     "messageId and body (send the inputs as a message body, or invoke UpdateUserFunction "
     "directly to test them)"
 )
+
+
+@dataclass
+class LastBatch:
+    """Why the latest batch's failed records failed (message id, exception), as Powertools'
+    ``BatchProcessor.exceptions`` kept it: the response itself carries only the ids. A container
+    runs one invocation at a time."""
+
+    exceptions: list[tuple[str, Exception]] = field(default_factory=list)
+
+
+last_batch = LastBatch()
 
 
 def _is_sqs_batch(records: Any) -> TypeGuard[list[dict[str, Any]]]:
@@ -70,15 +76,10 @@ def update_from_record(
 
 
 def record_handler(
-    record: SQSRecord, lambda_context: LambdaContext | None = None, *, share: FairShare
+    record: dict[str, Any], budget_s: float | None, context: LambdaContext | None
 ) -> dict[str, Any]:
     return once_per_event(
-        "messageId",
-        "body",
-        update_from_record,
-        record.raw_event,
-        lambda_context,
-        budget_s=share.next_budget(),
+        "messageId", "body", update_from_record, record, context, budget_s=budget_s
     )
 
 
@@ -90,10 +91,21 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     if not _is_sqs_batch(records):
         error = InputValidationError(NOT_A_BATCH, field="Records")
         raise UpdateUnsuccessfulError(UpdateUserOutput.unsuccessful(error))
-    share = FairShare(context, len(records))
-    return process_partial_response(
-        event=event,
-        record_handler=partial(record_handler, share=share),
-        processor=processor,
-        context=context,
+    outcomes = run_side_by_side(
+        records, lambda record, budget: record_handler(record, budget, context), context
     )
+    failed = [
+        (record["messageId"], outcome)
+        for record, outcome in zip(records, outcomes, strict=True)
+        if isinstance(outcome, Exception)
+    ]
+    for message_id, problem in failed:
+        if not isinstance(problem, UpdateUnsuccessfulError):
+            # Unsuccessful outcomes are logged by the use case; these may not have been.
+            logger.warning(
+                "record failed", extra={"message_id": message_id, "problem": str(problem)}
+            )
+    last_batch.exceptions = failed
+    # A batch whose records all failed is reported like any other (every record listed) instead
+    # of raising: SQS then redelivers each record and counts its receives towards the DLQ.
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id, _ in failed]}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -22,6 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from intercom_update.dal.connected_account import ConnectedAccount, ConnectedAccounts
 from intercom_update.dal.intercom_answers import IntercomRefusal
 from intercom_update.dal.intercom_client import Deadline, IntercomClient, RetryPolicy
+from intercom_update.dal.rate_limit import RateLimits
 from intercom_update.logic import companies, concurrency
 from intercom_update.logic.custom_attributes import (
     AttributeCatalog,
@@ -54,6 +55,8 @@ class Dependencies:
     catalog: AttributeCatalog
     retry_policy: RetryPolicy
     clock: Callable[[], float] = time.time
+    # Per container, like the attribute catalog: the latest rate-limit figures per workspace.
+    rate_limits: RateLimits = field(default_factory=RateLimits)
 
 
 @cache
@@ -278,6 +281,7 @@ def _client(
         api_version=deps.settings.intercom_api_version,
         deadline=deadline,
         policy=deps.retry_policy,
+        rate_limit=deps.rate_limits.for_workspace(account.cache_key),
     )
     clients.append(client)
     return client

@@ -93,3 +93,12 @@ class ConnectedAccountUnavailableError(ServiceUnavailableError):
     """Secrets Manager was throttled or unreachable: the secret may be fine, retry later."""
 
     code = "connected_account_unavailable"
+
+
+class NotStartedError(ServiceUnavailableError):
+    """A batch's record (SQS, backfill) that the invocation had no time left to start.
+
+    It was not attempted at all; it is reported failed so that it runs again.
+    """
+
+    code = "not_started"

@@ -1,0 +1,145 @@
+"""Pacing from Intercom's rate-limit headers: wait for the next window instead of a 429.
+
+Intercom counts an app's requests in fixed 10-second windows and reports on every authenticated
+answer the window's allowance (``X-RateLimit-Limit``), what is left of it
+(``X-RateLimit-Remaining``) and when it ends (``X-RateLimit-Reset``, Unix seconds). Every
+container of every function sending with the same token sees the same figures, so each one
+paces itself from them and no coordination service is needed.
+
+A figure is already old when it arrives: requests sent by anyone since it was counted land
+before ours. So a request is only sent while the figure's remaining budget exceeds a reserve for
+those: at least this container's own requests in flight, and at least what every container
+together has in flight (Little's law: the app's consumption rate, measured from the falling
+``Remaining`` over at least one latency, times the time from a figure's count to our request's:
+the latency plus the figure's age, capped at one latency), times 1.25; plus one request spare.
+Below that, the request waits for the window's reset. A 429 still gets its retry in the
+transport: pacing makes 429s rare, not impossible.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+# Intercom's window; a reset further ahead than two of them (clock skew included) is not the end
+# of a window, and figures that say so are ignored rather than obeyed.
+WINDOW_SECONDS: Final = 10
+_MAX_RESET_AHEAD_S: Final = 2 * WINDOW_SECONDS
+_IN_TRANSIT_FACTOR: Final = 1.25
+_SPARE_REQUESTS: Final = 1
+# How much a new latency sample moves the running estimate.
+_LATENCY_WEIGHT: Final = 0.2
+# ASCII digits only, as the transport reads headers; nine digits are far above any allowance.
+_COUNT: Final = re.compile(r"[0-9]{1,9}")
+_EPOCH_SECONDS: Final = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")
+# Workspaces one container keeps figures for; more are forgotten oldest first.
+MAX_WORKSPACES: Final = 256
+
+
+@dataclass(frozen=True)
+class RateFigures:
+    limit: int
+    remaining: int
+    reset: float  # Unix seconds
+
+
+def parse_figures(headers: Mapping[str, str], now: float) -> RateFigures | None:
+    """The three figures, or None when any is missing or not what Intercom sends."""
+    limit = headers.get("x-ratelimit-limit", "").strip()
+    remaining = headers.get("x-ratelimit-remaining", "").strip()
+    reset = headers.get("x-ratelimit-reset", "").strip()
+    if not (_COUNT.fullmatch(limit) and _COUNT.fullmatch(remaining)):
+        return None
+    if not _EPOCH_SECONDS.fullmatch(reset):
+        return None
+    figures = RateFigures(int(limit), int(remaining), float(reset))
+    if figures.limit < 1 or figures.remaining > figures.limit:
+        return None
+    if figures.reset > now + _MAX_RESET_AHEAD_S:
+        return None
+    return figures
+
+
+class WorkspaceRateLimit:
+    """One workspace's latest figures and this container's requests in flight. Thread-safe."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._figures: RateFigures | None = None
+        self._window_first: tuple[float, int] = (0.0, 0)  # (when seen, remaining)
+        self._seen_at = 0.0
+        self._in_flight = 0
+        self._latency_s = 0.0
+
+    def reserve(self, now: float) -> float:
+        """0 when a request may go now (it then counts as in flight until ``release``), else
+        the seconds until the window resets."""
+        with self._lock:
+            figures = self._figures
+            # Figures of a window that has ended say nothing about the new one.
+            if figures is None or now >= figures.reset:
+                self._in_flight += 1
+                return 0.0
+            if figures.remaining > self._reserve(figures):
+                self._in_flight += 1
+                return 0.0
+            return min(figures.reset - now, float(WINDOW_SECONDS))
+
+    def release(self, headers: Mapping[str, str] | None, now: float, latency_s: float) -> None:
+        """The request is over; ``headers`` are its answer's, if it had one."""
+        figures = parse_figures(headers, now) if headers is not None else None
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
+            if self._latency_s == 0:
+                self._latency_s = latency_s
+            self._latency_s += _LATENCY_WEIGHT * (latency_s - self._latency_s)
+            if figures is not None:
+                self._observe(figures)
+
+    def _observe(self, figures: RateFigures) -> None:
+        # Answers arrive out of order: within a window the count only grows, so the lowest
+        # remaining is the latest; an answer from an earlier window says nothing new.
+        current = self._figures
+        seen = self._clock()
+        if current is None or figures.reset > current.reset:
+            self._figures = figures
+            self._window_first = (seen, figures.remaining)
+        elif figures.reset == current.reset and figures.remaining < current.remaining:
+            self._figures = figures
+        else:
+            return
+        self._seen_at = seen
+
+    def _reserve(self, figures: RateFigures) -> int:
+        """Requests that may land before ours: see the module's docstring."""
+        first_seen, first_remaining = self._window_first
+        latency = self._latency_s
+        # Over less than a latency, a burst of answers would look like an endless rate.
+        measured_s = max(self._seen_at - first_seen, latency)
+        rate = (first_remaining - figures.remaining) / measured_s if measured_s > 0 else 0.0
+        age = min(self._clock() - self._seen_at, latency)
+        in_transit = rate * (latency + age) * _IN_TRANSIT_FACTOR
+        return max(self._in_flight, math.ceil(in_transit)) + _SPARE_REQUESTS
+
+
+class RateLimits:
+    """The figures of every workspace this container sends to, by the account's cache key."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_workspace: dict[str, WorkspaceRateLimit] = {}
+
+    def for_workspace(self, key: str) -> WorkspaceRateLimit:
+        with self._lock:
+            state = self._by_workspace.get(key)
+            if state is None:
+                if len(self._by_workspace) >= MAX_WORKSPACES:
+                    del self._by_workspace[next(iter(self._by_workspace))]
+                state = self._by_workspace[key] = WorkspaceRateLimit()
+            return state
