@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import queue
+import re
 import subprocess
 import tempfile
 import threading
@@ -67,10 +68,18 @@ class Result:
     lost: int
     applied_twice: int
     gb_s_per_1000: float
+    invocations: int
+    busy_share: float  # the containers' invocation time over workers x wall time
+    failure_causes: dict[str, int]
+    windows: list[tuple[int, int]]  # per rate-limit window: (requests, 429s)
 
 
-def worker(env: dict[str, str], todo: Any, done: Any) -> None:
-    """One Lambda container: batches from ``todo``, one SQS invocation each, results to ``done``."""
+def worker(env: dict[str, str], todo: Any, done: Any, ready: Any) -> None:
+    """One Lambda container: batches from ``todo``, one SQS invocation each, results to ``done``.
+
+    It imports the handler and says so on ``ready`` before the queue is filled and the clock
+    starts, as a warm Lambda container would be: 50 processes starting on 2 cores would otherwise
+    spend the first invocations' time budget on imports."""
     import os
     import sys
 
@@ -82,6 +91,7 @@ def worker(env: dict[str, str], todo: Any, done: Any) -> None:
     from intercom_update.handlers import sqs
     from scripts.local_context import LocalLambdaContext
 
+    ready.put(os.getpid())
     while True:
         first = todo.get()
         if first is None:
@@ -100,7 +110,19 @@ def worker(env: dict[str, str], todo: Any, done: Any) -> None:
         started = time.monotonic()
         response = sqs.lambda_handler(event, LocalLambdaContext(timeout_s=LAMBDA_TIMEOUT_S))
         failed = [f["itemIdentifier"] for f in response["batchItemFailures"]]
-        done.put((time.monotonic() - started, [m for m, _ in records], failed))
+        done.put((time.monotonic() - started, [m for m, _ in records], failed, _causes(sqs)))
+
+
+def _causes(sqs: Any) -> list[str]:
+    """Why each failed record of the latest batch failed: its error code and message, numbers
+    masked so that the same cause counts once (the code before pacing keeps Powertools'
+    ``processor.exceptions`` instead of ``last_batch``)."""
+    last_batch = getattr(sqs, "last_batch", None)
+    if last_batch is not None:
+        problems = [problem for _, problem in last_batch.exceptions]
+    else:
+        problems = [info[1] for info in getattr(sqs.processor, "exceptions", [])]
+    return [re.sub(r"[0-9]+(?:\.[0-9]+)?", "N", str(problem))[:140] for problem in problems]
 
 
 def _record(message_id: str, body: str) -> dict[str, Any]:
@@ -145,21 +167,28 @@ def run_scenario(
     if scenario.sequential:
         env = {**env, "BENCH_HANDLER_ROOT": args.sequential_root}
     context = multiprocessing.get_context("spawn")
-    todo, done = context.Queue(), context.Queue()
-    for message_id, body in bodies.items():
-        todo.put((message_id, body))
+    todo, done, ready = context.Queue(), context.Queue(), context.Queue()
     processes = [
-        context.Process(target=worker, args=(env, todo, done)) for _ in range(scenario.workers)
+        context.Process(target=worker, args=(env, todo, done, ready))
+        for _ in range(scenario.workers)
     ]
     for process in processes:
         process.start()
-    receives: Counter[str] = Counter(dict.fromkeys(bodies, 1))
-    settled, failed_records, dead, busy_s = 0, 0, 0, 0.0
+    for _ in processes:
+        ready.get(timeout=300)
+    # Every container is warm; the clock and the visibility timeouts start with the queue.
     started = time.monotonic()
+    for message_id, body in bodies.items():
+        todo.put((message_id, body))
+    receives: Counter[str] = Counter(dict.fromkeys(bodies, 1))
+    causes: Counter[str] = Counter()
+    settled, failed_records, dead, busy_s, invocations = 0, 0, 0, 0.0, 0
     timers: list[threading.Timer] = []
     while settled < users:
-        duration, batch, failed = done.get()
+        duration, batch, failed, batch_causes = done.get()
         busy_s += duration
+        invocations += 1
+        causes.update(batch_causes)
         failed_records += len(failed)
         settled += len(batch) - len(failed)
         for message_id in failed:
@@ -208,7 +237,23 @@ def run_scenario(
         lost=lost - dead,  # dead-lettered records are not lost: an operator can replay them
         applied_twice=sum(1 for count in puts.values() if count > 1),
         gb_s_per_1000=busy_s * MEMORY_GB / max(1, applied) * 1000,
+        invocations=invocations,
+        busy_share=busy_s / (scenario.workers * seconds),
+        failure_causes=dict(causes.most_common()),
+        windows=_per_window(exchanges),
     )
+
+
+def _per_window(exchanges: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """Requests and 429s in each rate-limit window, from the answers' X-RateLimit-Reset."""
+    windows: dict[str, list[int]] = {}
+    for exchange in exchanges:
+        reset = exchange["response_headers"].get("x-ratelimit-reset")
+        if reset is not None:
+            counts = windows.setdefault(reset, [0, 0])
+            counts[0] += 1
+            counts[1] += exchange["status"] == 429
+    return [(sent, limited) for _, (sent, limited) in sorted(windows.items())]
 
 
 def report(results: list[Result], args: Any) -> str:
@@ -249,6 +294,14 @@ def report(results: list[Result], args: Any) -> str:
         "|" + "---|" * len(headers),
         *("| " + " | ".join(row) + " |" for row in rows),
     ]
+    for r in results:
+        lines.append(
+            f"{r.scenario}: {r.invocations} invocations, containers busy {r.busy_share:.0%} of "
+            f"workers x {r.seconds:.0f} s; requests, 429s per window: "
+            + " ".join(f"{sent}/{limited}" for sent, limited in r.windows)
+        )
+        for cause, count in r.failure_causes.items():
+            lines.append(f"    {count} x {cause}")
     return "\n".join(lines)
 
 
@@ -262,12 +315,13 @@ def main(argv: list[str] | None = None) -> int:
         "--binding-limit", type=int, default=250, help="requests per 10 s where the limit binds"
     )
     parser.add_argument("--workers", type=int, nargs="+", default=[5, 20, 50])
+    parser.add_argument("--kinds", nargs="+", default=["sequential", "paced"])
     parser.add_argument("--json", help="write the raw results here")
     args = parser.parse_args(argv)
     scenarios = [
         Scenario(f"{workers} workers, {kind}", workers, args.binding_limit, kind == "sequential")
         for workers in args.workers
-        for kind in ("sequential", "paced")
+        for kind in args.kinds
     ]
     results = []
     with tempfile.TemporaryDirectory() as root, services() as (sandbox_url, moto_url):

@@ -230,7 +230,9 @@ class Transport:
         """Wait for the window's reset while its budget is spent; raise at once when that wait
         cannot end in time (the rule of every wait, ``_ensure_retry_fits``)."""
         while (wait := rate_limit.reserve(self._waiting.wall_clock())) > 0:
-            wait += self._waiting.jitter(0.05, 0.5)  # waiting containers do not all wake at once
+            # Waiting containers do not all wake at once; a short wait for this container's own
+            # pace (rate_limit.py) is not stretched far beyond itself.
+            wait += self._waiting.jitter(0.05, max(0.05, min(0.5, wait)))
             room = self._deadline.remaining() - self._policy.min_attempt_s
             if wait > min(room, self._policy.max_rate_limit_wait_s):
                 raise IntercomUnavailableError(
