@@ -1,18 +1,22 @@
 """Pacing from the rate-limit headers: a spent window is waited out, not sent into a 429.
 
-These run the transport against canned answers over loopback, with a recorded ``sleep`` and a
+Most run the transport against canned answers over loopback, with a recorded ``sleep`` and a
 wall clock that the sleeps move forward, so each test sees exactly which wait was chosen. The
-end-to-end case against the sandbox's own limiter is in ``test_retries.py``.
+last runs several containers against the sandbox's own limiter, in real time (about 30 s); the
+single-update case is in ``test_retries.py``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
 
 import pytest
 import urllib3
 
+from intercom_sandbox import IntercomSandbox
 from intercom_update.dal.rate_limit import RateLimits, WorkspaceRateLimit
 from intercom_update.dal.transport import (
     Deadline,
@@ -23,6 +27,7 @@ from intercom_update.dal.transport import (
     Waiting,
 )
 from intercom_update.models.errors import IntercomUnavailableError
+from tests.support.intercom import TOKEN
 from tests.support.trickle import Reply, TrickleServer, answer
 
 NOW = 1_900_000_000.0
@@ -141,3 +146,58 @@ def test_each_workspace_has_its_own_figures() -> None:
 
     assert limits.for_workspace("a") is limits.for_workspace("a")
     assert limits.for_workspace("a") is not limits.for_workspace("b")
+
+
+def test_containers_that_share_a_binding_limit_stay_inside_every_window(
+    sandbox: IntercomSandbox,
+) -> None:
+    """Three containers, three threads each, send three windows' worth of requests: each paces
+    by its share of the previous window, so none is sent into a 429 at a window's start."""
+    sandbox.rate_limit = 12
+    contact = sandbox.add_contact(role="user", email="ada@example.com", name="Ada")
+    url = f"{sandbox.base_url}/contacts/{contact['id']}"
+    headers = {
+        "Authorization": f"Bearer {TOKEN}",
+        "Accept": "application/json",
+        "Intercom-Version": "2.14",
+    }
+    todo = list(range(36))
+    lock = threading.Lock()
+
+    def container() -> None:
+        rate_limit, pool = WorkspaceRateLimit(), urllib3.PoolManager()
+
+        def sender() -> None:
+            transport = Transport(pool, Deadline(60.0), POLICY, None, None, rate_limit)
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    todo.pop()
+                transport.send(
+                    Request("GET", "/contacts/{id}", url, headers), lambda data: "id" in data
+                )
+
+        run_threads(sender, 3)
+
+    run_threads(container, 3)
+
+    windows = sorted({e.response_headers["x-ratelimit-reset"] for e in sandbox.exchanges})
+    assert len(windows) >= 3
+    landed = Counter(e.response_headers["x-ratelimit-reset"] for e in sandbox.exchanges)
+    assert sum(e.status == 200 for e in sandbox.exchanges) == 36
+    assert max(landed.values()) <= 12 + 9  # a 429 is counted in its window too
+    # The first window opens with no figures at all (9 requests at once); every later one is
+    # entered at each container's pace, never into a 429.
+    rate_limited = {
+        e.response_headers["x-ratelimit-reset"] for e in sandbox.exchanges if e.status == 429
+    }
+    assert rate_limited <= {windows[0]}
+
+
+def run_threads(target: Callable[[], None], count: int) -> None:
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
