@@ -59,6 +59,8 @@ class Dependencies:
     catalog: AttributeCatalog
     retry_policy: RetryPolicy
     clock: Callable[[], float] = time.time
+    # How the Intercom clients wait (between attempts, for the rate limit); tests record it.
+    sleep: Callable[[float], None] = time.sleep
     # Per container, like the attribute catalog: the latest rate-limit figures per workspace.
     rate_limits: RateLimits = field(default_factory=RateLimits)
 
@@ -285,6 +287,7 @@ def _client(
         api_version=deps.settings.intercom_api_version,
         deadline=deadline,
         policy=deps.retry_policy,
+        sleep=deps.sleep,
         rate_limit=deps.rate_limits.for_workspace(account.cache_key),
     )
     clients.append(client)
