@@ -25,7 +25,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import (
     AbstractContextManager,
     ExitStack,
@@ -199,6 +199,39 @@ class Outputs:
                 self._failures.write(f"{row.original}\n")
 
 
+class UserLanes:
+    """Rows for the same user run one after another, in the order they were submitted.
+
+    A row naming a user whose previous row is still running waits for it on its worker. The
+    pool takes rows in order, so the row waited for has always started: no wait deadlocks.
+    """
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._latest: dict[Any, Future[None]] = {}  # per user, the last row while it runs
+
+    def submit(self, user: Any, run: Callable[..., None], *args: Any) -> Future[None]:
+        if user is None:
+            return self._pool.submit(run, *args)
+        with self._lock:
+            future = self._pool.submit(self._after, self._latest.get(user), run, *args)
+            self._latest[user] = future
+        future.add_done_callback(lambda done: self._forget(user, done))
+        return future
+
+    @staticmethod
+    def _after(previous: Future[None] | None, run: Callable[..., None], *args: Any) -> None:
+        if previous is not None:
+            wait([previous])
+        run(*args)
+
+    def _forget(self, user: Any, future: Future[None]) -> None:
+        with self._lock:
+            if self._latest.get(user) is future:
+                del self._latest[user]
+
+
 def run_backfill(  # noqa: PLR0913 - keyword-only options of one run, each with a default
     source: InputFile,
     *,
@@ -209,8 +242,13 @@ def run_backfill(  # noqa: PLR0913 - keyword-only options of one run, each with 
     deps: Any = None,
     on_row: Callable[[], None] = lambda: None,
 ) -> Summary:
-    """Run every row of ``source``; returns the counts and where the files are."""
+    """Run every row of ``source``; returns the counts and where the files are.
+
+    Rows for different users run side by side; a row naming the same user as a row still running
+    waits for it, so that one user's rows apply in file order.
+    """
     from intercom_update.logic.backfill import refused, row_key, run_item
+    from intercom_update.models.input import lookup_key
 
     done = previous_successes(previous_results)
     summary = Summary()
@@ -251,9 +289,11 @@ def run_backfill(  # noqa: PLR0913 - keyword-only options of one run, each with 
                 failures.append(future.exception())  # type: ignore[arg-type]
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            lanes = UserLanes(pool)
             for row in source.rows():
                 slots.acquire()
-                pool.submit(run, row, outputs).add_done_callback(finished)
+                user = lookup_key(row.fields, connected_account)
+                lanes.submit(user, run, row, outputs).add_done_callback(finished)
         if failures:
             raise failures[0]
     summary.seconds = time.monotonic() - started

@@ -15,7 +15,7 @@ import pytest
 from intercom_sandbox import Fault, IntercomSandbox
 from intercom_update.handlers import backfill
 from intercom_update.logic.update_user import Dependencies
-from intercom_update.models.failures import BackfillItemsUnavailableError
+from intercom_update.models.failures import BackfillItemsUnavailableError, UpdateUnsuccessfulError
 from scripts.backfill import EXAMPLE_USERS, InputFile, Summary, input_file, run_backfill
 from scripts.demo import seed_demo_workspace
 from tests.support.intercom import SECRET_NAME
@@ -107,13 +107,54 @@ def test_unavailable_rows_make_the_batch_raise_after_every_row_ran(
     with pytest.raises(BackfillItemsUnavailableError) as raised:
         backfill.lambda_handler(event, FakeLambdaContext(timeout_s=8.0))
 
-    message = str(raised.value)
-    assert message.startswith("1 of 2 rows unavailable (rows [11])")
-    outcomes = json.loads(message.split(": ", 1)[1])
-    assert [(o["row"], o["outcome"]) for o in outcomes] == [(11, "unavailable"), (12, "success")]
-    assert outcomes[0]["error_code"] == "intercom_unavailable"
+    # Row numbers and codes only: the error goes to CloudWatch Logs and the execution history.
+    assert str(raised.value) == "1 of 2 rows unavailable: row 11 (intercom_unavailable)"
     assert sandbox.contact(users["ada"]["id"])["name"] == "Ada K."
     assert sandbox.contact(alan)["name"] is None
+
+
+@pytest.mark.parametrize(
+    "event",
+    [{"BatchInput": {"connected_account": SECRET_NAME}}, {"Items": {"row": {}}}, [], "rows"],
+)
+def test_an_event_without_a_list_of_items_is_refused_and_nothing_is_called(
+    sandbox: IntercomSandbox, lambda_env: None, event: Any
+) -> None:
+    with pytest.raises(UpdateUnsuccessfulError) as raised:
+        backfill.lambda_handler(event, FakeLambdaContext())
+
+    assert raised.value.output.error_code == "validation_error"
+    assert raised.value.output.error is not None
+    assert raised.value.output.error["field"] == "Items"
+    assert sandbox.exchanges == []
+
+
+def slow_catalog(sandbox: IntercomSandbox) -> None:
+    """The attribute list answers after 1 s: a row that needs it writes later than one that
+    does not, unless rows for the same user wait for each other."""
+    sandbox.add_fault(Fault(method="GET", path="/data_attributes", action="delay", delay_s=1))
+
+
+PRO_THEN_TEAM: tuple[dict[str, Any], ...] = (
+    {
+        "value": "ada@example.com",
+        "name": "pro",
+        "custom_attribute_1_name": "plan",
+        "custom_attribute_1_value": "pro",
+    },
+    {"value": " ADA@example.com", "name": "team"},
+)
+
+
+def test_rows_for_the_same_user_run_in_file_order(
+    sandbox: IntercomSandbox, users: dict[str, dict[str, Any]], lambda_env: None, account: str
+) -> None:
+    slow_catalog(sandbox)
+
+    items = backfill.lambda_handler(batch(*PRO_THEN_TEAM), FakeLambdaContext())["items"]
+
+    assert [i["outcome"] for i in items] == ["success", "success"]
+    assert sandbox.contact(users["ada"]["id"])["name"] == "team"
 
 
 # -- the local backfill -------------------------------------------------------------------------
@@ -318,3 +359,24 @@ def test_unreadable_rows_get_their_own_error_and_the_run_goes_on(
     )
     assert sandbox.contact(users["ada"]["id"])["name"] == "Ada J."
     assert sandbox.contact(users["alan"]["id"])["name"] == "Alan J."
+
+
+def test_the_local_backfill_runs_rows_for_the_same_user_in_file_order(
+    sandbox: IntercomSandbox,
+    users: dict[str, dict[str, Any]],
+    deps: Dependencies,
+    account: str,
+    tmp_path: Path,
+) -> None:
+    slow_catalog(sandbox)
+    path = tmp_path / "pro-then-team.jsonl"
+    grace = {"value": "grace@example.com", "name": "Grace (side by side)"}
+    path.write_text("".join(json.dumps(row) + "\n" for row in (*PRO_THEN_TEAM, grace)))
+
+    summary = run_backfill(
+        input_file(path), out_dir=tmp_path, connected_account=account, deps=deps, workers=4
+    )
+
+    assert (summary.rows, summary.succeeded) == (3, 3)
+    assert sandbox.contact(users["ada"]["id"])["name"] == "team"
+    assert sandbox.contact(users["grace"]["id"])["name"] == "Grace (side by side)"

@@ -326,6 +326,34 @@ def test_sqs_records_run_side_by_side_and_exactly_the_failed_ones_are_reported(
         f"New {n}" for n in range(len(users))
     ]
     assert len(writes(sandbox)) == len(users)  # one PUT each, nothing twice
+    # Every record's metric reached the batch's EMF blob (records finish on their own threads).
+    blobs = [json.loads(line) for line in logs.lines() if line.startswith('{"_aws"')]
+    (batch_blob,) = [blob for blob in blobs if "Success" in blob]
+    successes = batch_blob["Success"]
+    assert (successes if isinstance(successes, list) else [successes]) == [1.0] * len(users)
+
+
+def test_sqs_records_for_the_same_user_run_in_batch_order(
+    sandbox: IntercomSandbox, ada: dict[str, Any], logs: FunctionOutput
+) -> None:
+    sandbox.add_data_attribute("plan", data_type="string")
+    # The attribute list answers after 1 s: the first record, which needs it, would write after
+    # the second unless records for the same user wait for each other.
+    sandbox.add_fault(Fault(method="GET", path="/data_attributes", action="delay", delay_s=1))
+    pro = direct_event(name="pro", custom_attribute_1_name="plan", custom_attribute_1_value="pro")
+    team = direct_event(value="ADA@example.com ", name="team")
+    other = sandbox.add_contact(role="user", email="grace@example.com", name="Grace")
+
+    response = sqs.lambda_handler(
+        sqs_event(
+            json.dumps(pro), json.dumps(team), json.dumps(direct_event(value=other["email"]))
+        ),
+        FakeLambdaContext(),
+    )
+
+    assert response == {"batchItemFailures": []}
+    assert sandbox.contact(ada["id"])["name"] == "team"
+    assert sandbox.contact(ada["id"])["custom_attributes"]["plan"] == "pro"
 
 
 def test_sqs_records_that_cannot_start_in_time_are_reported_and_never_attempted(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,6 +14,9 @@ import pytest
 
 from intercom_sandbox import IntercomSandbox
 from intercom_update.handlers import eventbridge, sqs
+from intercom_update.handlers.idempotency import TABLE_CALL_LIMITS
+from intercom_update.handlers.lambda_context import SAFETY_MARGIN_S
+from intercom_update.models.errors import IdempotencyStoreUnavailableError
 from intercom_update.models.failures import UpdateUnsuccessfulError
 from intercom_update.settings import get_settings
 from tests.support.events import direct_event, eventbridge_event, sqs_event
@@ -128,3 +132,54 @@ def test_without_the_table_every_delivery_runs(
     eventbridge.lambda_handler(event, FakeLambdaContext())
 
     assert len(api_requests(sandbox, "PUT")) == 2
+
+
+@pytest.fixture
+def silent_dynamodb(idempotency_table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """DynamoDB on a loopback port that takes connections and never answers (a hung endpoint).
+
+    Only DynamoDB goes there (``AWS_ENDPOINT_URL_DYNAMODB``); Secrets Manager stays on moto.
+    """
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as listener:
+        port = listener.getsockname()[1]
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{port}")
+        yield
+
+
+def test_an_sqs_batch_answers_within_its_budget_when_the_table_never_answers(
+    sandbox: IntercomSandbox, ada: dict[str, Any], silent_dynamodb: None
+) -> None:
+    bodies = [json.dumps(direct_event(value=f"user{n}@example.com", name="X")) for n in range(3)]
+    context = FakeLambdaContext(timeout_s=6.0)
+
+    started = time.monotonic()
+    response = sqs.lambda_handler(sqs_event(*bodies), context)
+    elapsed = time.monotonic() - started
+
+    # Every record is reported for a retry, and none reached Intercom: the table's in-progress
+    # write comes first. botocore's defaults would have waited 60 s per attempt.
+    assert response == {"batchItemFailures": [{"itemIdentifier": f"msg-{n}"} for n in range(3)]}
+    assert {type(error) for _, error in sqs.last_batch.exceptions} == {
+        IdempotencyStoreUnavailableError
+    }
+    assert sandbox.exchanges == []
+    assert elapsed < context.timeout_s
+
+
+def test_an_eventbridge_event_is_retried_when_the_table_never_answers(
+    sandbox: IntercomSandbox, ada: dict[str, Any], silent_dynamodb: None
+) -> None:
+    context = FakeLambdaContext(timeout_s=4.0)
+
+    with pytest.raises(IdempotencyStoreUnavailableError) as raised:
+        eventbridge.lambda_handler(eventbridge_event(direct_event(name="X")), context)
+
+    assert raised.value.code == "idempotency_store_unavailable"
+    assert "in progress" in str(raised.value)
+    assert sandbox.exchanges == []
+    assert context.get_remaining_time_in_millis() > 0
+
+
+def test_the_table_calls_fit_in_the_safety_margin() -> None:
+    # The write after an update (success, or the delete after a failure) runs inside the margin.
+    assert TABLE_CALL_LIMITS.worst_case_s <= SAFETY_MARGIN_S / 1.5

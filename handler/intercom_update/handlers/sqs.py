@@ -6,7 +6,9 @@ unsuccessful or unavailable record, and one that could not start in time (never 
 reported in the partial batch response (Powertools' ``batchItemFailures`` shape), so SQS
 redelivers only that record and, after the queue's maxReceiveCount, moves it to the dead-letter
 queue. Powertools' ``BatchProcessor`` runs records one after another (its async variant needs
-async record handlers), hence the pool here.
+async record handlers), hence the pool here. Records naming the same user (connected account,
+``update_by``, ``value``) run one after another in the batch's order; a standard queue gives no
+order across batches.
 
 An event that is no SQS batch (no ``Records``, an empty list, records without ``messageId``:
 a hand-made or console test event; the event source mapping never sends one) has no record to
@@ -23,12 +25,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from intercom_update.handlers.batches import run_side_by_side
-from intercom_update.handlers.idempotency import once_per_event
-from intercom_update.handlers.lambda_context import account_id
+from intercom_update.handlers.idempotency import once_per_event, prepare
+from intercom_update.handlers.lambda_context import account_id, time_budget
 from intercom_update.logic.update_user import process_update
 from intercom_update.models.errors import InputValidationError
 from intercom_update.models.failures import UpdateUnsuccessfulError
-from intercom_update.models.input import parse_json_body
+from intercom_update.models.input import lookup_key, parse_json_body
 from intercom_update.models.output import UpdateUserOutput
 from intercom_update.observability import logger, metrics, trace_handler
 
@@ -62,25 +64,29 @@ def _is_sqs_batch(records: Any) -> TypeGuard[list[dict[str, Any]]]:
     )
 
 
-def update_from_record(
-    event: dict[str, Any], context: LambdaContext | None, budget_s: float | None = None
-) -> dict[str, Any]:
+def update_from_record(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     try:
         payload = parse_json_body(event.get("body"), "message body")
     except InputValidationError as error:
         raise UpdateUnsuccessfulError(UpdateUserOutput.unsuccessful(error)) from None
-    output = process_update(payload, time_budget_s=budget_s, aws_account_id=account_id(context))
+    # The budget starts here, after the idempotency table's in-progress write.
+    output = process_update(
+        payload, time_budget_s=time_budget(context), aws_account_id=account_id(context)
+    )
     if output.outcome != "success":
         raise UpdateUnsuccessfulError(output)
     return output.to_dict()
 
 
-def record_handler(
-    record: dict[str, Any], budget_s: float | None, context: LambdaContext | None
-) -> dict[str, Any]:
-    return once_per_event(
-        "messageId", "body", update_from_record, record, context, budget_s=budget_s
-    )
+def record_handler(record: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
+    return once_per_event("messageId", "body", update_from_record, record, context)
+
+
+def _user_of(record: dict[str, Any]) -> tuple[str, str, str] | None:
+    try:
+        return lookup_key(parse_json_body(record.get("body"), "message body"))
+    except InputValidationError:
+        return None
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -91,8 +97,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     if not _is_sqs_batch(records):
         error = InputValidationError(NOT_A_BATCH, field="Records")
         raise UpdateUnsuccessfulError(UpdateUserOutput.unsuccessful(error))
+    prepare("messageId", "body", update_from_record)  # once, before the records' threads
     outcomes = run_side_by_side(
-        records, lambda record, budget: record_handler(record, budget, context), context
+        records, lambda record: record_handler(record, context), context, key=_user_of
     )
     failed = [
         (record["messageId"], outcome)

@@ -10,6 +10,7 @@ the provided fields, so that the returned JSON shows the final state. Triggers c
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -45,6 +46,9 @@ from intercom_update.models.output import UpdateUserOutput
 from intercom_update.observability import METRICS_NAMESPACE, SERVICE_NAME, logger, metrics
 from intercom_update.settings import Settings, get_settings
 
+# Powertools' Metrics is not thread-safe, and a batch's records finish on their own threads.
+_metrics_lock = threading.Lock()
+
 
 @dataclass(frozen=True)
 class Dependencies:
@@ -55,6 +59,8 @@ class Dependencies:
     catalog: AttributeCatalog
     retry_policy: RetryPolicy
     clock: Callable[[], float] = time.time
+    # How the Intercom clients wait (between attempts, for the rate limit); tests record it.
+    sleep: Callable[[float], None] = time.sleep
     # Per container, like the attribute catalog: the latest rate-limit figures per workspace.
     rate_limits: RateLimits = field(default_factory=RateLimits)
 
@@ -281,6 +287,7 @@ def _client(
         api_version=deps.settings.intercom_api_version,
         deadline=deadline,
         policy=deps.retry_policy,
+        sleep=deps.sleep,
         rate_limit=deps.rate_limits.for_workspace(account.cache_key),
     )
     clients.append(client)
@@ -297,19 +304,20 @@ def _record(
 ) -> None:
     calls = sum(client.stats.calls for client in clients)
     retries = sum(client.stats.retries for client in clients)
-    metrics.add_metric(name="IntercomCalls", unit=MetricUnit.Count, value=calls)
-    metrics.add_metric(name="IntercomRetries", unit=MetricUnit.Count, value=retries)
-    if error_code is None:
-        metrics.add_metric(name="Success", unit=MetricUnit.Count, value=1)
-    else:
-        with single_metric(
-            name="Unsuccessful" if outcome == "unsuccessful" else "Unavailable",
-            unit=MetricUnit.Count,
-            value=1,
-            namespace=METRICS_NAMESPACE,
-        ) as metric:
-            metric.add_dimension(name="service", value=SERVICE_NAME)
-            metric.add_dimension(name="error_code", value=error_code)
+    with _metrics_lock:
+        metrics.add_metric(name="IntercomCalls", unit=MetricUnit.Count, value=calls)
+        metrics.add_metric(name="IntercomRetries", unit=MetricUnit.Count, value=retries)
+        if error_code is None:
+            metrics.add_metric(name="Success", unit=MetricUnit.Count, value=1)
+        else:
+            with single_metric(
+                name="Unsuccessful" if outcome == "unsuccessful" else "Unavailable",
+                unit=MetricUnit.Count,
+                value=1,
+                namespace=METRICS_NAMESPACE,
+            ) as metric:
+                metric.add_dimension(name="service", value=SERVICE_NAME)
+                metric.add_dimension(name="error_code", value=error_code)
     log = logger.warning if outcome == "unavailable" else logger.info
     log(
         "update finished",

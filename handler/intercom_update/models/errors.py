@@ -95,6 +95,16 @@ class ConnectedAccountUnavailableError(ServiceUnavailableError):
     code = "connected_account_unavailable"
 
 
+class IdempotencyStoreUnavailableError(ServiceUnavailableError):
+    """The idempotency table (DynamoDB) did not answer within its short limits, or failed.
+
+    The event may or may not have been applied (the write after a success can fail): running it
+    again is safe, as every step of an update is idempotent.
+    """
+
+    code = "idempotency_store_unavailable"
+
+
 class NotStartedError(ServiceUnavailableError):
     """A batch's record (SQS, backfill) that the invocation had no time left to start.
 

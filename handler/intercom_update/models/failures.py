@@ -24,6 +24,6 @@ class BackfillItemsUnavailableError(Exception):
     Intercom or Secrets Manager stayed unavailable for those rows: the Step Functions task
     retries the whole batch (every step of an update is idempotent, so rows that already
     succeeded are applied again harmlessly), and a batch that still fails is listed in the
-    Map Run's FAILED results with its rows, for a rerun. The message carries every row's outcome
-    (row, key, outcome, error code and message; never a token).
+    Map Run's FAILED results with its rows, for a rerun. The message names only the unavailable
+    rows' numbers and error codes: no key, no message, nothing personal (never a token).
     """

@@ -407,3 +407,25 @@ def _summary(problems: list[dict[str, str]]) -> str:
     listed = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
     count = len(problems)
     return f"invalid input ({count} problem{'s' if count != 1 else ''}): {listed}"
+
+
+def lookup_key(payload: Any, connected_account: str | None = None) -> tuple[str, str, str] | None:
+    """Which user a request names: (connected account, update_by, value), or None if unreadable.
+
+    A cheap normal form (trimmed; an email lower-cased) for keeping one user's records of a batch
+    in order; it checks nothing. ``connected_account`` stands in for a blank one (a backfill's).
+    """
+    if not isinstance(payload, Mapping):
+        return None
+
+    def text(name: str) -> str:
+        value = payload.get(name)
+        return value.strip() if isinstance(value, str) else "" if value is None else str(value)
+
+    update_by = text("update_by") or "email"
+    value = text("value")
+    return (
+        text("connected_account") or connected_account or "",
+        update_by,
+        value.lower() if update_by == "email" else value,
+    )
