@@ -8,10 +8,10 @@ paces itself from them and no coordination service is needed.
 
 A figure is already old when it arrives: requests sent by anyone since it was counted land
 before ours. So a request is only sent while the figure's remaining budget exceeds a reserve for
-those: at least this container's own requests in flight, and at least what every container
-together has in flight (Little's law: the app's consumption rate, measured from the falling
-``Remaining`` over at least one latency, times the time from a figure's count to our request's:
-the latency plus the figure's whole age), times 1.25; plus one request spare.
+those: at least this container's own requests in flight, and at least what the other containers
+have in flight (Little's law: their consumption rate, measured from the falling ``Remaining``
+less this container's own answers, over at least one latency, times the time from a figure's
+count to our request's: the latency plus the figure's whole age), times 1.25; plus one spare.
 Below that, the request waits for the window's reset. A 429 still gets its retry in the
 transport: pacing makes 429s rare, not impossible.
 
@@ -205,7 +205,13 @@ class WorkspaceRateLimit:
         latency = self._latency_s
         # Over less than a latency, a burst of answers would look like an endless rate.
         measured_s = max(self._seen_at - first_seen, latency)
-        rate = (first_remaining - figures.remaining) / measured_s if measured_s > 0 else 0.0
+        # Only the others' requests are in transit unseen: this container's own answers are in,
+        # and its requests still out are counted as in flight. Counting its own burst of
+        # concurrent reads as the app's rate would spend a whole window after any pause.
+        window = self._window
+        own_since_first = window.own - 1 if window and window.reset == figures.reset else 0
+        others = max(0, first_remaining - figures.remaining - own_since_first)
+        rate = others / measured_s if measured_s > 0 else 0.0
         # Not capped: a container that sends little holds figures seconds old, and everyone
         # else's requests since then are landing before ours.
         age = self._clock() - self._seen_at
