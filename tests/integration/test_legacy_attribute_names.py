@@ -15,7 +15,7 @@ from intercom_sandbox import IntercomSandbox
 from intercom_update.logic.update_user import Dependencies, process_update
 from intercom_update.models.legacy_attributes import DEFAULT_LEGACY_ATTRIBUTE_NAMES
 from intercom_update.settings import get_settings
-from tests.support.intercom import Run, api_requests, writes
+from tests.support.intercom import Run, api_requests, created_attributes, writes
 
 LEGACY_INPUTS = {
     "session_count": "12",
@@ -49,11 +49,7 @@ def test_every_legacy_input_succeeds_with_the_defaults_and_is_readable(
     output = run(value="ada@example.com", create_missing_attributes="true", **LEGACY_INPUTS)
 
     assert output.outcome == "success", output.error
-    created = {
-        e.body_json["name"]: e.body_json["data_type"]
-        for e in api_requests(sandbox, "POST")
-        if e.route == "/data_attributes"
-    }
+    created = created_attributes(sandbox)
     assert created == {
         "legacy_session_count": "integer",
         **{f"legacy_{name}": "string" for name in LEGACY_INPUTS if name != "session_count"},
