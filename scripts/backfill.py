@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import logging
 import os
 import threading
 import time
@@ -352,30 +351,13 @@ def _environment(real: bool) -> None:
 @contextmanager
 def local_services() -> Iterator[str]:
     """The sandbox and moto's Secrets Manager, seeded; yields the sandbox's base URL."""
-    import boto3
-    from moto.server import ThreadedMotoServer
+    from scripts.demo import local_sandbox_and_secrets, seed_demo_workspace
 
-    from intercom_sandbox import IntercomSandbox
-    from scripts.demo import seed_demo_workspace
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with IntercomSandbox(tokens=(SANDBOX_TOKEN,)) as sandbox:
-        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        moto.start()
-        try:
-            host, port = moto.get_host_and_port()
-            os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
-            os.environ["INTERCOM_API_BASE_URL"] = sandbox.base_url
-            boto3.client("secretsmanager").create_secret(
-                Name=SANDBOX_SECRET,
-                SecretString=json.dumps({"access_token": SANDBOX_TOKEN, "region": "us"}),
-            )
-            seed_demo_workspace(sandbox)
-            for user in EXAMPLE_USERS:
-                sandbox.add_contact(role="user", **user)
-            yield sandbox.base_url
-        finally:
-            moto.stop()
+    with local_sandbox_and_secrets(SANDBOX_TOKEN, SANDBOX_SECRET) as (sandbox, _):
+        seed_demo_workspace(sandbox)
+        for user in EXAMPLE_USERS:
+            sandbox.add_contact(role="user", **user)
+        yield sandbox.base_url
 
 
 def main(argv: list[str] | None = None) -> int:

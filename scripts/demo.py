@@ -12,6 +12,8 @@ import argparse
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,33 @@ def seed_demo_workspace(sandbox: IntercomSandbox) -> dict[str, Any]:
     )
 
 
+@contextmanager
+def local_sandbox_and_secrets(token: str, secret: str) -> Iterator[tuple[IntercomSandbox, str]]:
+    """The sandbox and moto's server on free loopback ports, the token stored in ``secret``.
+
+    Points the function's environment at both (``INTERCOM_API_BASE_URL``, ``AWS_ENDPOINT_URL``);
+    yields the sandbox and moto's endpoint. Set the AWS credentials and region first.
+    """
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+    with IntercomSandbox(tokens=(token,)) as sandbox:
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        try:
+            host, port = moto.get_host_and_port()
+            endpoint = f"http://{host}:{port}"
+            os.environ["AWS_ENDPOINT_URL"] = endpoint
+            os.environ["INTERCOM_API_BASE_URL"] = sandbox.base_url
+            boto3.client("secretsmanager").create_secret(
+                Name=secret, SecretString=json.dumps({"access_token": token, "region": "us"})
+            )
+            yield sandbox, endpoint
+        finally:
+            moto.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--event", default="events/direct-email.json", help="event file to invoke")
@@ -83,49 +112,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     os.environ.pop("AWS_PROFILE", None)
 
-    import boto3
-    from moto.server import ThreadedMotoServer
+    with local_sandbox_and_secrets(DEMO_TOKEN, DEMO_SECRET) as (sandbox, aws_endpoint):
+        ada = seed_demo_workspace(sandbox)
+        print(
+            f"Intercom sandbox: {sandbox.base_url}   Secrets Manager (moto): {aws_endpoint.removeprefix('http://')}"
+        )
+        print(f"Event: {event_path.relative_to(ROOT)}")
+        _show("User before", _user_view(ada, []))
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+        from intercom_update.handlers import direct
+        from intercom_update.models.errors import ServiceUnavailableError
 
-    with IntercomSandbox(tokens=(DEMO_TOKEN,)) as sandbox:
-        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        moto.start()
         try:
-            host, port = moto.get_host_and_port()
-            os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
-            os.environ["INTERCOM_API_BASE_URL"] = sandbox.base_url
-            boto3.client("secretsmanager").create_secret(
-                Name=DEMO_SECRET,
-                SecretString=json.dumps({"access_token": DEMO_TOKEN, "region": "us"}),
-            )
-            ada = seed_demo_workspace(sandbox)
-            print(f"Intercom sandbox: {sandbox.base_url}   Secrets Manager (moto): {host}:{port}")
-            print(f"Event: {event_path.relative_to(ROOT)}")
-            _show("User before", _user_view(ada, []))
-
-            from intercom_update.handlers import direct
-            from intercom_update.models.errors import ServiceUnavailableError
-
-            try:
-                output = direct.lambda_handler(event, LocalLambdaContext(aws_request_id="demo"))
-            except ServiceUnavailableError as unavailable:
-                print(f"\nraised {type(unavailable).__name__}: {unavailable}")
-                return 1
-            shown = dict(output)
-            if shown.get("json_output"):
-                shown["json_output"] = f"<{len(shown['json_output'])} characters of contact JSON>"
-            _show("Output", shown)
-            after = sandbox.contact(ada["id"])
-            _show("User after", _user_view(after, sandbox.contact_companies(ada["id"])))
-            print("\n== Requests Intercom received")
-            for exchange in sandbox.exchanges:
-                query = "&".join(f"{k}={v}" for k, values in exchange.query.items() for v in values)
-                target = f"{exchange.path}?{query}" if query else exchange.path
-                print(f"  {exchange.method:4} {target} -> {exchange.status}")
-            return 0 if output["outcome"] == "success" else 1
-        finally:
-            moto.stop()
+            output = direct.lambda_handler(event, LocalLambdaContext(aws_request_id="demo"))
+        except ServiceUnavailableError as unavailable:
+            print(f"\nraised {type(unavailable).__name__}: {unavailable}")
+            return 1
+        shown = dict(output)
+        if shown.get("json_output"):
+            shown["json_output"] = f"<{len(shown['json_output'])} characters of contact JSON>"
+        _show("Output", shown)
+        after = sandbox.contact(ada["id"])
+        _show("User after", _user_view(after, sandbox.contact_companies(ada["id"])))
+        print("\n== Requests Intercom received")
+        for exchange in sandbox.exchanges:
+            query = "&".join(f"{k}={v}" for k, values in exchange.query.items() for v in values)
+            target = f"{exchange.path}?{query}" if query else exchange.path
+            print(f"  {exchange.method:4} {target} -> {exchange.status}")
+        return 0 if output["outcome"] == "success" else 1
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@ our requests must be ones Intercom documents, the sandbox's answers ones Interco
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
 from intercom_sandbox import IntercomSandbox
@@ -17,7 +19,7 @@ from intercom_update.logic.custom_attributes import AttributeCatalog
 from intercom_update.logic.update_user import Dependencies, default_dependencies, process_update
 from intercom_update.models.output import UpdateUserOutput
 from intercom_update.settings import get_settings
-from tests.support.aws import local_aws, put_secret
+from tests.support.aws import IDEMPOTENCY_TTL_SECONDS, local_aws, put_secret
 from tests.support.intercom import FAST_RETRIES, SECRET_NAME, TOKEN, Run
 from tests.support.openapi import assert_exchanges_conform
 from tests.support.stub_aws import CannedAnswer, StubAwsEndpoint
@@ -94,3 +96,27 @@ def counted_aws(monkeypatch: pytest.MonkeyPatch, lambda_env: None) -> Iterator[S
     with StubAwsEndpoint(CannedAnswer(400, {"__type": "ResourceNotFoundException"})) as stub:
         monkeypatch.setenv("AWS_ENDPOINT_URL", stub.url)
         yield stub
+
+
+@pytest.fixture
+def idempotency_table(
+    aws_endpoint: str, lambda_env: None, account: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A table shaped like the template's (hash key ``id``, TTL on ``expiration``), switched on."""
+    name = f"idempotency-{uuid.uuid4().hex[:8]}"
+    client = boto3.client("dynamodb", endpoint_url=aws_endpoint)
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
+    )
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", name)
+    monkeypatch.setenv("IDEMPOTENCY_TTL_SECONDS", str(IDEMPOTENCY_TTL_SECONDS))
+    get_settings.cache_clear()
+    yield name
+    get_settings.cache_clear()
+    client.delete_table(TableName=name)

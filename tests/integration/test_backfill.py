@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,21 @@ def copy_example(name: str, tmp_path: Path) -> InputFile:
     return input_file(path)
 
 
+LocalBackfill = Callable[..., Summary]
+
+
+@pytest.fixture
+def local_backfill(deps: Dependencies, account: str, tmp_path: Path) -> LocalBackfill:
+    """Run ``scripts/backfill.py`` on a file for the test account (files in ``tmp_path``)."""
+
+    def run(source: InputFile, out_dir: Path = tmp_path, **options: Any) -> Summary:
+        return run_backfill(
+            source, out_dir=out_dir, connected_account=account, deps=deps, **options
+        )
+
+    return run
+
+
 def results(summary: Summary) -> list[dict[str, Any]]:
     assert summary.results_path is not None
     return [json.loads(line) for line in summary.results_path.read_text().splitlines()]
@@ -189,13 +205,12 @@ def test_a_backfill_of_the_example_file_updates_the_users_and_writes_both_files(
     name: str,
     sandbox: IntercomSandbox,
     users: dict[str, dict[str, Any]],
-    deps: Dependencies,
-    account: str,
+    local_backfill: LocalBackfill,
     tmp_path: Path,
 ) -> None:
     source = copy_example(name, tmp_path)
 
-    summary = run_backfill(source, out_dir=tmp_path, connected_account=account, deps=deps)
+    summary = local_backfill(source)
 
     assert by_row(summary) == EXPECTED_EXAMPLE_OUTCOMES
     assert (summary.rows, summary.succeeded, summary.skipped) == (5, 3, 0)
@@ -231,21 +246,14 @@ def test_a_backfill_of_the_example_file_updates_the_users_and_writes_both_files(
 def test_a_rerun_with_the_results_file_skips_the_rows_that_succeeded(
     sandbox: IntercomSandbox,
     users: dict[str, dict[str, Any]],
-    deps: Dependencies,
-    account: str,
+    local_backfill: LocalBackfill,
     tmp_path: Path,
 ) -> None:
     source = copy_example("users.csv", tmp_path)
-    first = run_backfill(source, out_dir=tmp_path / "first", connected_account=account, deps=deps)
+    first = local_backfill(source, tmp_path / "first")
     sandbox.clear_exchanges()
 
-    second = run_backfill(
-        source,
-        out_dir=tmp_path / "second",
-        connected_account=account,
-        previous_results=first.results_path,
-        deps=deps,
-    )
+    second = local_backfill(source, tmp_path / "second", previous_results=first.results_path)
 
     assert by_row(second) == EXPECTED_EXAMPLE_OUTCOMES
     assert (second.rows, second.succeeded, second.skipped) == (5, 3, 3)
@@ -265,23 +273,16 @@ def test_a_rerun_with_the_results_file_skips_the_rows_that_succeeded(
 def test_a_row_edited_since_the_results_were_written_runs_again(
     sandbox: IntercomSandbox,
     users: dict[str, dict[str, Any]],
-    deps: Dependencies,
-    account: str,
+    local_backfill: LocalBackfill,
     tmp_path: Path,
 ) -> None:
     source = copy_example("users.csv", tmp_path)
-    first = run_backfill(source, out_dir=tmp_path / "first", connected_account=account, deps=deps)
+    first = local_backfill(source, tmp_path / "first")
     text = source.path.read_text().replace("email,ada@example.com", "user_id,user-1001")
     source.path.write_text(text)
     sandbox.clear_exchanges()
 
-    second = run_backfill(
-        source,
-        out_dir=tmp_path,
-        connected_account=account,
-        previous_results=first.results_path,
-        deps=deps,
-    )
+    second = local_backfill(source, previous_results=first.results_path)
 
     assert second.skipped == 2
     assert puts(sandbox) == [f"/contacts/{users['ada']['id']}"]
@@ -292,21 +293,16 @@ def test_the_failures_file_is_fed_back_as_is(
     name: str,
     sandbox: IntercomSandbox,
     users: dict[str, dict[str, Any]],
-    deps: Dependencies,
-    account: str,
+    local_backfill: LocalBackfill,
     tmp_path: Path,
 ) -> None:
-    first = run_backfill(
-        copy_example(name, tmp_path), out_dir=tmp_path, connected_account=account, deps=deps
-    )
+    first = local_backfill(copy_example(name, tmp_path))
     assert first.failures_path is not None
     ghost = sandbox.add_contact(
         role="user", email="ghost@example.com"
     )  # the missing user now exists
 
-    second = run_backfill(
-        input_file(first.failures_path), out_dir=tmp_path, connected_account=account, deps=deps
-    )
+    second = local_backfill(input_file(first.failures_path))
 
     outcomes = {r["key"]: (r["outcome"], r["error_code"]) for r in results(second)}
     assert outcomes == {
@@ -319,8 +315,7 @@ def test_the_failures_file_is_fed_back_as_is(
 def test_unreadable_rows_get_their_own_error_and_the_run_goes_on(
     sandbox: IntercomSandbox,
     users: dict[str, dict[str, Any]],
-    deps: Dependencies,
-    account: str,
+    local_backfill: LocalBackfill,
     tmp_path: Path,
 ) -> None:
     jsonl = tmp_path / "mixed.jsonl"
@@ -339,8 +334,8 @@ def test_unreadable_rows_get_their_own_error_and_the_run_goes_on(
         writer.writerow(["grace@example.com", "Grace J.", "an extra cell"])
         writer.writerow(["grace@example.com"])  # a short row: the missing cell is empty
 
-    lines = run_backfill(input_file(jsonl), out_dir=tmp_path, connected_account=account, deps=deps)
-    cells = run_backfill(input_file(table), out_dir=tmp_path, connected_account=account, deps=deps)
+    lines = local_backfill(input_file(jsonl))
+    cells = local_backfill(input_file(table))
 
     assert by_row(lines) == {
         1: ("success", None),
@@ -364,8 +359,7 @@ def test_unreadable_rows_get_their_own_error_and_the_run_goes_on(
 def test_the_local_backfill_runs_rows_for_the_same_user_in_file_order(
     sandbox: IntercomSandbox,
     users: dict[str, dict[str, Any]],
-    deps: Dependencies,
-    account: str,
+    local_backfill: LocalBackfill,
     tmp_path: Path,
 ) -> None:
     slow_catalog(sandbox)
@@ -373,9 +367,7 @@ def test_the_local_backfill_runs_rows_for_the_same_user_in_file_order(
     grace = {"value": "grace@example.com", "name": "Grace (side by side)"}
     path.write_text("".join(json.dumps(row) + "\n" for row in (*PRO_THEN_TEAM, grace)))
 
-    summary = run_backfill(
-        input_file(path), out_dir=tmp_path, connected_account=account, deps=deps, workers=4
-    )
+    summary = local_backfill(input_file(path), workers=4)
 
     assert (summary.rows, summary.succeeded) == (3, 3)
     assert sandbox.contact(users["ada"]["id"])["name"] == "team"

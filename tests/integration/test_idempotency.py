@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,36 +17,10 @@ from intercom_update.handlers.idempotency import TABLE_CALL_LIMITS
 from intercom_update.handlers.lambda_context import SAFETY_MARGIN_S
 from intercom_update.models.errors import IdempotencyStoreUnavailableError
 from intercom_update.models.failures import UpdateUnsuccessfulError
-from intercom_update.settings import get_settings
+from tests.support.aws import IDEMPOTENCY_TTL_SECONDS as TTL_SECONDS
 from tests.support.events import direct_event, eventbridge_event, sqs_event
 from tests.support.intercom import api_requests
 from tests.support.lambda_context import FakeLambdaContext
-
-TTL_SECONDS = 3600
-
-
-@pytest.fixture
-def idempotency_table(
-    aws_endpoint: str, lambda_env: None, account: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """A table shaped like the template's (hash key ``id``, TTL on ``expiration``)."""
-    name = f"idempotency-{uuid.uuid4().hex[:8]}"
-    client = boto3.client("dynamodb", endpoint_url=aws_endpoint)
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
-    )
-    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", name)
-    monkeypatch.setenv("IDEMPOTENCY_TTL_SECONDS", str(TTL_SECONDS))
-    get_settings.cache_clear()
-    yield name
-    get_settings.cache_clear()
-    client.delete_table(TableName=name)
 
 
 @pytest.fixture

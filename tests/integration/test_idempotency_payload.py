@@ -11,39 +11,15 @@ still answered from the record.
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from intercom_sandbox import IntercomSandbox
 from intercom_update.handlers import eventbridge, sqs
 from intercom_update.models.failures import UpdateUnsuccessfulError
-from intercom_update.settings import get_settings
 from tests.support.events import direct_event, eventbridge_event, sqs_event
 from tests.support.lambda_context import FakeLambdaContext
-
-
-@pytest.fixture
-def idempotency_table(
-    aws_endpoint: str, lambda_env: None, account: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """A table shaped like the template's (hash key ``id``)."""
-    name = f"idempotency-{uuid.uuid4().hex[:8]}"
-    client = boto3.client("dynamodb", endpoint_url=aws_endpoint)
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", name)
-    get_settings.cache_clear()
-    yield name
-    get_settings.cache_clear()
-    client.delete_table(TableName=name)
 
 
 @pytest.fixture

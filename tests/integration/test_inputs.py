@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from intercom_sandbox import IntercomSandbox
-from tests.support.intercom import Run, api_requests, writes
+from tests.support.intercom import Run, api_requests, created_attributes, writes
 
 
 @pytest.fixture
@@ -241,11 +241,7 @@ def test_create_missing_attributes_creates_them_with_their_types(
     )
 
     assert output.outcome == "success", output.error
-    created = {
-        e.body_json["name"]: e.body_json["data_type"]
-        for e in api_requests(sandbox, "POST")
-        if e.route == "/data_attributes"
-    }
+    created = created_attributes(sandbox)
     assert created == {
         "legacy_session_count": "integer",
         "legacy_utm_source": "string",

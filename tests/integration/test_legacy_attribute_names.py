@@ -7,6 +7,7 @@ write with an error saying which setting to change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,8 +15,9 @@ import pytest
 from intercom_sandbox import IntercomSandbox
 from intercom_update.logic.update_user import Dependencies, process_update
 from intercom_update.models.legacy_attributes import DEFAULT_LEGACY_ATTRIBUTE_NAMES
+from intercom_update.models.output import UpdateUserOutput
 from intercom_update.settings import get_settings
-from tests.support.intercom import Run, api_requests, writes
+from tests.support.intercom import Run, api_requests, created_attributes, writes
 
 LEGACY_INPUTS = {
     "session_count": "12",
@@ -32,15 +34,24 @@ def ada(sandbox: IntercomSandbox) -> dict[str, Any]:
     return sandbox.add_contact(role="user", email="ada@example.com", name="Ada")
 
 
-def _with_setting(deps: Dependencies, monkeypatch: pytest.MonkeyPatch, raw: str) -> Dependencies:
-    monkeypatch.setenv("LEGACY_ATTRIBUTE_NAMES", raw)
-    get_settings.cache_clear()
-    return Dependencies(
-        settings=get_settings(),
-        accounts=deps.accounts,
-        catalog=deps.catalog,
-        retry_policy=deps.retry_policy,
-    )
+@pytest.fixture
+def run_with_setting(
+    deps: Dependencies, monkeypatch: pytest.MonkeyPatch, account: str
+) -> Callable[..., UpdateUserOutput]:
+    """Run one update with ``LEGACY_ATTRIBUTE_NAMES`` set to the given text."""
+
+    def run_update(raw: str, **inputs: Any) -> UpdateUserOutput:
+        monkeypatch.setenv("LEGACY_ATTRIBUTE_NAMES", raw)
+        get_settings.cache_clear()
+        custom = Dependencies(
+            settings=get_settings(),
+            accounts=deps.accounts,
+            catalog=deps.catalog,
+            retry_policy=deps.retry_policy,
+        )
+        return process_update({"connected_account": account, **inputs}, deps=custom)
+
+    return run_update
 
 
 def test_every_legacy_input_succeeds_with_the_defaults_and_is_readable(
@@ -49,11 +60,7 @@ def test_every_legacy_input_succeeds_with_the_defaults_and_is_readable(
     output = run(value="ada@example.com", create_missing_attributes="true", **LEGACY_INPUTS)
 
     assert output.outcome == "success", output.error
-    created = {
-        e.body_json["name"]: e.body_json["data_type"]
-        for e in api_requests(sandbox, "POST")
-        if e.route == "/data_attributes"
-    }
+    created = created_attributes(sandbox)
     assert created == {
         "legacy_session_count": "integer",
         **{f"legacy_{name}": "string" for name in LEGACY_INPUTS if name != "session_count"},
@@ -96,16 +103,12 @@ def test_a_setting_pointing_at_a_read_only_attribute_names_the_setting(
     run: Run,
     sandbox: IntercomSandbox,
     ada: dict[str, Any],
-    deps: Dependencies,
-    monkeypatch: pytest.MonkeyPatch,
-    account: str,
+    run_with_setting: Callable[..., UpdateUserOutput],
 ) -> None:
     sandbox.add_data_attribute("signup channel", api_writable=False)
-    custom = _with_setting(deps, monkeypatch, "utm_medium=signup channel")
 
-    output = process_update(
-        {"connected_account": account, "value": "ada@example.com", "utm_medium": "email"},
-        deps=custom,
+    output = run_with_setting(
+        "utm_medium=signup channel", value="ada@example.com", utm_medium="email"
     )
 
     assert output.error is not None
@@ -119,22 +122,16 @@ def test_a_setting_pointing_at_a_read_only_attribute_names_the_setting(
 def test_a_setting_pointing_at_a_company_attribute_is_refused_on_creation(
     sandbox: IntercomSandbox,
     ada: dict[str, Any],
-    deps: Dependencies,
-    monkeypatch: pytest.MonkeyPatch,
-    account: str,
+    run_with_setting: Callable[..., UpdateUserOutput],
 ) -> None:
     sandbox.add_data_attribute("signup source", model="company")
-    custom = _with_setting(deps, monkeypatch, "utm_source=signup source")
 
-    output = process_update(
-        {
-            "connected_account": account,
-            "value": "ada@example.com",
-            "name": "Changed",
-            "utm_source": "ads",
-            "create_missing_attributes": True,
-        },
-        deps=custom,
+    output = run_with_setting(
+        "utm_source=signup source",
+        value="ada@example.com",
+        name="Changed",
+        utm_source="ads",
+        create_missing_attributes=True,
     )
 
     assert output.error is not None
@@ -148,17 +145,11 @@ def test_a_setting_pointing_at_a_company_attribute_is_refused_on_creation(
 def test_a_custom_setting_stores_the_input_under_the_chosen_name(
     sandbox: IntercomSandbox,
     ada: dict[str, Any],
-    deps: Dependencies,
-    monkeypatch: pytest.MonkeyPatch,
-    account: str,
+    run_with_setting: Callable[..., UpdateUserOutput],
 ) -> None:
     sandbox.add_data_attribute("Web visits", data_type="integer")
-    custom = _with_setting(deps, monkeypatch, "session_count=Web visits")
 
-    output = process_update(
-        {"connected_account": account, "value": "ada@example.com", "session_count": 4},
-        deps=custom,
-    )
+    output = run_with_setting("session_count=Web visits", value="ada@example.com", session_count=4)
 
     assert output.outcome == "success", output.error
     assert sandbox.contact(ada["id"])["custom_attributes"] == {"Web visits": 4}

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -25,7 +24,6 @@ from intercom_update.handlers import api_gateway, direct, eventbridge, sqs
 from intercom_update.models.errors import ServiceUnavailableError
 from intercom_update.models.failures import UpdateUnsuccessfulError
 from intercom_update.observability import QUIET_LOGGERS
-from intercom_update.settings import get_settings
 from tests.support.events import TRIGGERS, Trigger, api_event, eventbridge_event, sqs_event
 from tests.support.intercom import SECRET_NAME, TOKEN
 from tests.support.lambda_context import FakeLambdaContext
@@ -96,25 +94,6 @@ def aws_session(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
     monkeypatch.setenv("AWS_SESSION_TOKEN", SESSION_TOKEN)
-
-
-@pytest.fixture
-def idempotency_table(
-    aws_endpoint: str, lambda_env: None, account: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    name = f"idempotency-{uuid.uuid4().hex[:8]}"
-    client = boto3.client("dynamodb", endpoint_url=aws_endpoint)
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", name)
-    get_settings.cache_clear()
-    yield name
-    get_settings.cache_clear()
-    client.delete_table(TableName=name)
 
 
 def invoke(trigger: Trigger, inputs: dict[str, Any], timeout_s: float) -> Any:

@@ -7,13 +7,16 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 from moto.server import ThreadedMotoServer
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
+
+# The template's default: how long a delivery's record answers its duplicates.
+IDEMPOTENCY_TTL_SECONDS: Final = 3600
 
 
 @contextmanager

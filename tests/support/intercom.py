@@ -36,3 +36,12 @@ def writes(sandbox: IntercomSandbox) -> list[Exchange]:
         for e in sandbox.exchanges
         if e.method in {"POST", "PUT", "DELETE"} and e.route != "/contacts/search"
     ]
+
+
+def created_attributes(sandbox: IntercomSandbox) -> dict[str, str]:
+    """The data attributes the function created: name -> data type."""
+    return {
+        e.body_json["name"]: e.body_json["data_type"]
+        for e in api_requests(sandbox, "POST")
+        if e.route == "/data_attributes"
+    }
