@@ -14,6 +14,7 @@ loggers below are held at INFO from import on, before any AWS call a warm-up cou
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -97,6 +98,16 @@ tracer = (
     else Tracer(service=SERVICE_NAME, disabled=True, provider=UnrecordedTracing())
 )
 metrics = Metrics(service=SERVICE_NAME, namespace=METRICS_NAMESPACE)
+
+
+def stdout_lines() -> Any:
+    """A lock that keeps a metric blob and the log lines of other threads on lines of their own.
+
+    Powertools prints a metric blob as two writes (the JSON, then the newline); a log line that
+    another record's thread emits between them would join the blob's line, and CloudWatch would
+    parse neither. The logger's handler takes this same lock around every line it writes.
+    """
+    return logger.registered_handler.lock or contextlib.nullcontext()
 
 
 Result = TypeVar("Result")

@@ -43,7 +43,13 @@ from intercom_update.models.errors import (
 )
 from intercom_update.models.input import UpdateUserInput, parse_update_request
 from intercom_update.models.output import UpdateUserOutput
-from intercom_update.observability import METRICS_NAMESPACE, SERVICE_NAME, logger, metrics
+from intercom_update.observability import (
+    METRICS_NAMESPACE,
+    SERVICE_NAME,
+    logger,
+    metrics,
+    stdout_lines,
+)
 from intercom_update.settings import Settings, get_settings
 
 # Powertools' Metrics is not thread-safe, and a batch's records finish on their own threads.
@@ -310,12 +316,15 @@ def _record(
         if error_code is None:
             metrics.add_metric(name="Success", unit=MetricUnit.Count, value=1)
         else:
-            with single_metric(
-                name="Unsuccessful" if outcome == "unsuccessful" else "Unavailable",
-                unit=MetricUnit.Count,
-                value=1,
-                namespace=METRICS_NAMESPACE,
-            ) as metric:
+            with (
+                stdout_lines(),
+                single_metric(
+                    name="Unsuccessful" if outcome == "unsuccessful" else "Unavailable",
+                    unit=MetricUnit.Count,
+                    value=1,
+                    namespace=METRICS_NAMESPACE,
+                ) as metric,
+            ):
                 metric.add_dimension(name="service", value=SERVICE_NAME)
                 metric.add_dimension(name="error_code", value=error_code)
     log = logger.warning if outcome == "unavailable" else logger.info
