@@ -15,10 +15,15 @@ from intercom_update.dal.intercom_client import (
     Deadline,
     IntercomClient,
     RetryPolicy,
-    _first_error,
     _segment,
 )
-from intercom_update.dal.transport import IntercomApiError, Waiting, backoff_s, rate_limit_wait_s
+from intercom_update.dal.transport import (
+    IntercomApiError,
+    Waiting,
+    _first_error,
+    backoff_s,
+    rate_limit_wait_s,
+)
 
 TOKEN = "tok_never_shown_12345"
 

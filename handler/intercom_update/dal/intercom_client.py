@@ -21,9 +21,7 @@ from intercom_update.dal import intercom_answers as answers
 from intercom_update.dal.intercom_answers import Company, Contact, DataAttribute, SearchPage
 from intercom_update.dal.rate_limit import WorkspaceRateLimit
 from intercom_update.dal.transport import (
-    MAX_RESPONSE_BYTES,
     AnswerHook,
-    CallStats,
     Deadline,
     IntercomApiError,
     IntercomResponse,
@@ -31,21 +29,16 @@ from intercom_update.dal.transport import (
     RetryPolicy,
     Transport,
     Waiting,
-    _first_error,
     shared_pool,
 )
 
 # Re-exported: callers and tests import these from the client.
 __all__ = [
-    "MAX_RESPONSE_BYTES",
     "USER_AGENT",
-    "CallStats",
     "Deadline",
     "IntercomClient",
     "RetryPolicy",
-    "_first_error",
     "_segment",
-    "shared_pool",
 ]
 
 USER_AGENT: Final = "intercom-update-user-lambda/0.1 (+urllib3)"
